@@ -1,0 +1,212 @@
+"""Canonical forms of http(s) links, used to spot duplicate resource suggestions."""
+
+import ipaddress
+import re
+import string
+import unicodedata
+from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit
+
+MAX_URL_LENGTH = 2000
+
+TRACKING_PARAMETERS = frozenset(
+    {
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "dclid",
+        "fbclid",
+        "gbraid",
+        "gclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "mkt_tok",
+        "msclkid",
+        "ref",
+        "ref_src",
+        "si",
+        "twclid",
+        "wbraid",
+        "yclid",
+    }
+)
+
+_INDEX_FILES = frozenset({"index.html", "index.htm", "index.php"})
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+# RFC 3986 pchar plus "/": these keep their meaning raw, so they are never escaped or decoded.
+_PATH_SAFE = "/!$&'()*+,;=:@%"
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"})
+_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+
+_ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org"})
+_ARXIV_VIEWS = frozenset({"abs", "pdf", "html"})
+_ARXIV_ID = re.compile(
+    r"(\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z-]+)?/\d{7})(?:v\d+)?(?:\.pdf)?"
+)
+_YOUTUBE_HOSTS = frozenset({"youtube.com", "m.youtube.com"})
+_YOUTUBE_VIDEO_VIEWS = frozenset({"shorts", "embed", "live"})
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+
+EMPTY = "Please enter a link."
+TOO_LONG = f"Links must be at most {MAX_URL_LENGTH} characters long."
+FORBIDDEN_CHARACTERS = "Links must not contain spaces, control characters or backslashes."
+NO_SCHEME = "Links must start with http:// or https://."
+BAD_SCHEME = "Only http and https links are accepted."
+NO_HOST = "Links must include a domain name, such as https://example.com."
+BAD_HOST = "The domain name in this link is not valid."
+BAD_PORT = "The port number in this link is not valid."
+MALFORMED = "This link is not a valid web address."
+
+
+class InvalidURL(ValueError):
+    """Raised when a link is not an acceptable http(s) URL; the message is user-facing."""
+
+
+def normalize_url(url: str) -> str:
+    """Return the canonical https form of an http(s) link, or raise InvalidURL."""
+    parts = _split(url)
+    authority = _normalize_host(parts.hostname) + _port_suffix(parts)
+    segments = _path_segments(parts.path)
+    params = parse_qsl(parts.query, keep_blank_values=True, errors="surrogateescape")
+
+    if authority in _ARXIV_HOSTS and (paper := _arxiv_id(segments)):
+        return f"https://arxiv.org/abs/{paper}"
+    if video := _youtube_video_id(authority, segments, params):
+        return f"https://youtube.com/watch?v={video}"
+
+    path = "/" + "/".join(segments) if segments else ""
+    kept = sorted((key, value) for key, value in params if not _is_tracking(key))
+    # surrogateescape round-trips escapes that are not valid UTF-8 byte for byte.
+    query = urlencode(kept, errors="surrogateescape")
+    result = f"https://{authority}{path}" + (f"?{query}" if query else "")
+    # Escaping can lengthen a link; checking the result keeps normalisation idempotent.
+    if len(result) > MAX_URL_LENGTH:
+        raise InvalidURL(TOO_LONG)
+    return result
+
+
+def is_http_url(url: str) -> bool:
+    """Return True when normalize_url would accept the link."""
+    try:
+        normalize_url(url)
+    except InvalidURL:
+        return False
+    return True
+
+
+def _split(url: str) -> SplitResult:
+    """Strip and validate the raw link and split it into its components."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidURL(EMPTY)
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidURL(TOO_LONG)
+    # Browsers read "\" as "/", so a backslash could hide the real host from urlsplit.
+    if any(ch == "\\" or unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in url):
+        raise InvalidURL(FORBIDDEN_CHARACTERS)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise InvalidURL(MALFORMED) from None
+    if not parts.scheme:
+        raise InvalidURL(NO_SCHEME)
+    if parts.scheme not in ("http", "https"):
+        raise InvalidURL(BAD_SCHEME)
+    return parts
+
+
+def _normalize_host(hostname: str | None) -> str:
+    """Return the lower-case ASCII host without "www.", or raise InvalidURL."""
+    if not hostname:
+        raise InvalidURL(NO_HOST)
+    if "%" in hostname:
+        raise InvalidURL(BAD_HOST)
+    if ":" in hostname:  # IPv6 literal; urlsplit has already removed the brackets.
+        try:
+            return f"[{ipaddress.IPv6Address(hostname).compressed}]"
+        except ValueError:
+            raise InvalidURL(BAD_HOST) from None
+    try:
+        host = hostname.removesuffix(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidURL(BAD_HOST) from None
+    if not _HOST.fullmatch(host):
+        raise InvalidURL(BAD_HOST)
+    # Strip repeatedly so the result is stable, but never strip a host down to a bare TLD.
+    while host.startswith("www.") and host.count(".") > 1:
+        host = host.removeprefix("www.")
+    return host
+
+
+def _port_suffix(parts: SplitResult) -> str:
+    """Return ":port" for a non-default port, or an empty string."""
+    try:
+        port = parts.port
+    except ValueError:
+        raise InvalidURL(BAD_PORT) from None
+    # Both schemes fold into https, so either default port just means "the usual site".
+    return "" if port in (None, 80, 443) else f":{port}"
+
+
+def _path_segments(path: str) -> list[str]:
+    """Split a path into normalised segments without empty, dot or trailing index segments."""
+    segments: list[str] = []
+    for segment in _normalize_escapes(path).split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    while segments and segments[-1] in _INDEX_FILES:
+        segments.pop()
+    return segments
+
+
+def _normalize_escapes(path: str) -> str:
+    """Decode escaped unreserved characters, upper-case other escapes and escape the rest."""
+    path = _STRAY_PERCENT.sub("%25", path)
+    path = _ESCAPE.sub(_decode_unreserved, path)
+    return quote(path, safe=_PATH_SAFE)
+
+
+def _decode_unreserved(match: re.Match[str]) -> str:
+    """Return the decoded character if it is unreserved, else the upper-case escape."""
+    char = chr(int(match[1], 16))
+    return char if char in _UNRESERVED else f"%{match[1].upper()}"
+
+
+def _is_tracking(key: str) -> bool:
+    """Return True for query parameters that only track where a visitor came from."""
+    key = key.lower()
+    return key.startswith("utm_") or key in TRACKING_PARAMETERS
+
+
+def _arxiv_id(segments: list[str]) -> str | None:
+    """Return the version-less paper ID of an arXiv abs/pdf/html path, or None."""
+    if len(segments) < 2 or segments[0] not in _ARXIV_VIEWS:
+        return None
+    match = _ARXIV_ID.fullmatch("/".join(segments[1:]))
+    return match[1] if match else None
+
+
+def _youtube_video_id(
+    authority: str, segments: list[str], params: list[tuple[str, str]]
+) -> str | None:
+    """Return the video ID of a YouTube video link, or None."""
+    if authority == "youtu.be" and len(segments) == 1:
+        video_id = segments[0]
+    elif authority in _YOUTUBE_HOSTS and segments == ["watch"]:
+        video_id = next((value for key, value in params if key == "v"), "")
+    elif authority in _YOUTUBE_HOSTS and len(segments) == 2:
+        video_id = segments[1] if segments[0] in _YOUTUBE_VIDEO_VIEWS else ""
+    elif authority == "youtube-nocookie.com" and len(segments) == 2:
+        video_id = segments[1] if segments[0] == "embed" else ""
+    else:
+        return None
+    # "videoseries" is the 11-character placeholder that playlist embeds use, not a video.
+    if video_id == "videoseries" or not _YOUTUBE_ID.fullmatch(video_id):
+        return None
+    return video_id

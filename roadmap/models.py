@@ -1,0 +1,76 @@
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from roadmap.markdown import render_markdown
+
+
+class SectionQuerySet(models.QuerySet):
+    def top_level(self) -> "SectionQuerySet":
+        return self.filter(parent__isnull=True)
+
+    def with_resource_counts(self) -> "SectionQuerySet":
+        """Annotate each section with its own count of approved resources."""
+        return self.annotate(
+            own_resource_count=Count("resources", filter=Q(resources__status="approved"))
+        )
+
+
+class Section(models.Model):
+    """One node of the roadmap; sections nest (Learning Resources > Courses)."""
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    position = models.PositiveIntegerField(default=0)
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField("body (Markdown)", blank=True)
+    body_html = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["parent", "position"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="section_not_its_own_parent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # body_html is a cache of the rendered, sanitised body.
+        self.body_html = render_markdown(self.body)
+        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("roadmap:section", kwargs={"slug": self.slug})
+
+
+class Roadmap(models.Model):
+    """The roadmap as a whole: its title and introduction. There is exactly one row."""
+
+    title = models.CharField(max_length=200)
+    intro = models.TextField("introduction (Markdown)", blank=True)
+    intro_html = models.TextField(editable=False, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="roadmap_singleton")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        self.intro_html = render_markdown(self.intro)
+        super().save(*args, **kwargs)

@@ -1,0 +1,52 @@
+"""Reads of the roadmap that shape sections into the tree the pages draw."""
+
+from dataclasses import dataclass, field
+
+from roadmap.models import Section
+
+
+@dataclass
+class SectionNode:
+    section: Section
+    children: list["SectionNode"] = field(default_factory=list)
+    depth: int = 0
+
+    @property
+    def resource_count(self) -> int:
+        """Approved resources in this section and every section below it."""
+        own = getattr(self.section, "own_resource_count", 0)
+        return own + sum(child.resource_count for child in self.children)
+
+
+def section_tree() -> list[SectionNode]:
+    """Every section, nested and ordered, with resource counts, in one query."""
+    nodes = {
+        section.id: SectionNode(section)
+        for section in Section.objects.with_resource_counts().order_by("position", "id")
+    }
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.section.parent_id)
+        (parent.children if parent else roots).append(node)
+    for node in flatten(roots):
+        for child in node.children:
+            child.depth = node.depth + 1
+    return roots
+
+
+def find_node(tree: list[SectionNode], slug: str) -> SectionNode | None:
+    for node in tree:
+        if node.section.slug == slug:
+            return node
+        if found := find_node(node.children, slug):
+            return found
+    return None
+
+
+def flatten(tree: list[SectionNode]) -> list[SectionNode]:
+    """Depth-first reading order of the whole roadmap."""
+    order = []
+    for node in tree:
+        order.append(node)
+        order.extend(flatten(node.children))
+    return order

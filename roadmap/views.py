@@ -1,0 +1,87 @@
+from itertools import groupby
+
+from django.http import Http404
+from django.shortcuts import render
+
+from resources.models import Resource, ResourceType
+from roadmap.models import Roadmap
+from roadmap.selectors import find_node, flatten, section_tree
+
+SORTS = {"top": "Top", "new": "New"}
+
+
+def home(request):
+    tree = section_tree()
+    return render(
+        request,
+        "roadmap/home.html",
+        {
+            "roadmap": Roadmap.objects.filter(pk=1).first(),
+            "tree": tree,
+            "resource_total": sum(node.resource_count for node in tree),
+        },
+    )
+
+
+def group_by_type(resources) -> list[tuple[str, list[Resource]]]:
+    """Cards grouped by type, groups in the order the types are declared."""
+    order = {value: index for index, value in enumerate(ResourceType.values)}
+    ranked = sorted(resources, key=lambda r: order[r.resource_type])  # stable: keeps sort
+    labels = dict(ResourceType.choices)
+    return [
+        (labels[kind], list(items))
+        for kind, items in groupby(ranked, key=lambda r: r.resource_type)
+    ]
+
+
+def section_detail(request, slug):
+    tree = section_tree()
+    node = find_node(tree, slug)
+    if node is None:
+        raise Http404("No such section")
+    sort = request.GET.get("sort", "top")
+    if sort not in SORTS:
+        sort = "top"
+    subtree = flatten([node])
+    resources = (
+        Resource.objects.approved()
+        .for_cards()
+        .filter(section__in=[item.section for item in subtree])
+    )
+    resources = resources.order_by_top() if sort == "top" else resources.order_by_new()
+    by_section: dict[int, list[Resource]] = {}
+    for resource in resources:
+        by_section.setdefault(resource.section_id, []).append(resource)
+    blocks = [
+        {
+            "node": item,
+            "depth": item.depth - node.depth,
+            "groups": group_by_type(by_section.get(item.section.id, [])),
+        }
+        for item in subtree
+    ]
+    reading_order = flatten(tree)
+    index = next(i for i, item in enumerate(reading_order) if item is node)
+    return render(
+        request,
+        "roadmap/section.html",
+        {
+            "section": node.section,
+            "node": node,
+            "blocks": blocks,
+            "breadcrumbs": _ancestors(reading_order, node),
+            "previous": reading_order[index - 1] if index > 0 else None,
+            "next": reading_order[index + 1] if index + 1 < len(reading_order) else None,
+            "sort": sort,
+            "sorts": SORTS,
+        },
+    )
+
+
+def _ancestors(reading_order, node) -> list:
+    by_id = {item.section.id: item for item in reading_order}
+    chain, parent_id = [], node.section.parent_id
+    while parent_id in by_id:
+        chain.insert(0, by_id[parent_id])
+        parent_id = by_id[parent_id].section.parent_id
+    return chain

@@ -1,0 +1,59 @@
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from resources.models import Resource, Status, Vote
+from resources.normalize import normalize_url
+from roadmap.models import Section
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    slug = factory.Sequence(lambda n: f"section-{n}")
+    title = factory.Sequence(lambda n: f"Section {n}")
+    summary = "A part of the roadmap."
+    body = "Some *prose* about this part."
+    position = factory.Sequence(lambda n: n)
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resource
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Resource {n}")
+    url = factory.Sequence(lambda n: f"https://example.com/resource/{n}")
+    normalized_url = factory.LazyAttribute(lambda resource: normalize_url(resource.url))
+    description = "A useful thing to read."
+    resource_type = "article"
+    cost = "free"
+    section = factory.SubFactory(SectionFactory)
+    status = Status.APPROVED
+    approved_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def tags(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.tags.set(extracted)
+
+
+class VoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vote
+
+    user = factory.SubFactory(UserFactory)
+    resource = factory.SubFactory(ResourceFactory)
+    value = Vote.UP

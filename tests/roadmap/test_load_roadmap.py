@@ -1,0 +1,181 @@
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from resources.models import Resource, Status, Vote
+from roadmap.content import DEFAULT_CONTENT_FILE
+from roadmap.models import Roadmap, Section
+from roadmap.services import load_roadmap
+from tests.factories import ResourceFactory, UserFactory, VoteFactory
+
+pytestmark = pytest.mark.django_db
+
+SEED_SECTIONS = [
+    "What is MLOps?",
+    "Why MLOps?",
+    "MLOps Learning Resources",
+    "MLOps Projects",
+    "MLOps Tools and Platforms",
+    "MLOps Community",
+    "MLOps Challenges and Opportunities",
+    "Contributing",
+]
+SEED_SUBSECTIONS = ["Courses", "Books", "Blogs", "Podcasts", "Videos", "Papers"]
+# The fourteen resources the seed names, by the canonical link each must carry.
+SEED_RESOURCES = {
+    "courses": [
+        "https://www.coursera.org/specializations/machine-learning-engineering-for-production-mlops",
+        "https://www.udacity.com/course/machine-learning-dev-ops-engineer-nanodegree--nd0821",
+        "https://learn.microsoft.com/en-us/training/paths/build-first-machine-operations-workflow/",
+        "https://www.coursera.org/specializations/mlops-machine-learning-duke",
+    ],
+    "books": [
+        "https://www.oreilly.com/library/view/building-machine-learning/9781492053187/",
+        "https://www.oreilly.com/library/view/practical-mlops/9781098103002/",
+        "https://www.mlebook.com/",
+        "https://www.informit.com/store/machine-learning-in-production-developing-and-optimizing-9780134116549",
+    ],
+    "blogs": [
+        "https://mlops.community/blog/",
+        "https://cloud.google.com/blog/products/ai-machine-learning",
+        "https://aws.amazon.com/blogs/machine-learning/",
+        "https://azure.microsoft.com/en-us/blog/category/ai-machine-learning/",
+    ],
+    "podcasts": [
+        "https://podcasts.apple.com/us/podcast/mlops-community/id1505372978",
+        "https://twimlai.com/podcast/twimlai/",
+    ],
+}
+KEY_ASPECTS = [
+    "Data management",
+    "Model management",
+    "Workflow orchestration",
+    "Testing and validation",
+    "Deployment and serving",
+    "Monitoring and observability",
+    "Continuous improvement",
+]
+
+
+def test_every_seed_section_is_loaded_in_order():
+    load_roadmap()
+    top_level = list(Section.objects.top_level().values_list("title", flat=True))
+    assert top_level == SEED_SECTIONS
+    learning = Section.objects.get(title="MLOps Learning Resources")
+    children = list(learning.children.values_list("title", flat=True))
+    assert children[: len(SEED_SUBSECTIONS)] == SEED_SUBSECTIONS
+
+
+def test_every_seed_resource_is_loaded_approved_in_its_section():
+    load_roadmap()
+    for slug, urls in SEED_RESOURCES.items():
+        loaded = set(
+            Resource.objects.approved().filter(section__slug=slug).values_list("url", flat=True)
+        )
+        for url in urls:
+            assert url in loaded, (slug, url)
+
+
+def test_seed_prose_is_kept():
+    load_roadmap()
+    what = Section.objects.get(title="What is MLOps?")
+    for aspect in KEY_ASPECTS:
+        assert aspect in what.body
+    assert "Faster time-to-market" in Section.objects.get(title="Why MLOps?").body
+    assert "DevOps" in Roadmap.objects.get().intro
+
+
+def test_the_sections_the_seed_never_reaches_are_written_out():
+    load_roadmap()
+    for title in ["Videos", "Papers", "MLOps Projects", "MLOps Tools and Platforms"]:
+        section = Section.objects.get(title=title)
+        count = Resource.objects.approved().filter(section__in=[section, *section.children.all()])
+        assert count.count() >= 3, title
+    papers = Resource.objects.filter(section__slug="papers").values_list("title", flat=True)
+    assert any("Hidden Technical Debt" in title for title in papers)
+    assert any("ML Test Score" in title for title in papers)
+    tools = set(Resource.objects.filter(resource_type="tool").values_list("title", flat=True))
+    for name in ["MLflow", "Kubeflow", "DVC", "Feast", "BentoML", "KServe", "Evidently"]:
+        assert any(name.lower() in title.lower() for title in tools), name
+    assert "vote" in Section.objects.get(slug="contributing").body.lower()
+
+
+def test_every_loaded_resource_has_a_secure_link_type_and_cost():
+    load_roadmap()
+    for resource in Resource.objects.all():
+        assert resource.url.startswith(("https://", "http://")), resource.url
+        assert resource.resource_type and resource.cost
+
+
+def test_loading_twice_creates_nothing_new():
+    first = load_roadmap()
+    counts = (Section.objects.count(), Resource.objects.count())
+    second = load_roadmap()
+    assert (Section.objects.count(), Resource.objects.count()) == counts
+    assert second.counts["sections created"] == 0
+    assert second.counts["resources created"] == 0
+    assert second.counts["resources updated"] == 0
+    assert second.counts["resources unchanged"] == first.counts["resources created"]
+
+
+def test_an_edited_title_in_the_file_updates_the_row(tmp_path: Path):
+    load_roadmap()
+    text = DEFAULT_CONTENT_FILE.read_text()
+    assert "## Why MLOps?" in text
+    edited = tmp_path / "roadmap.md"
+    edited.write_text(
+        text.replace("## Why MLOps?", "## Why MLOps matters").replace(
+            "[Practical MLOps]", "[Practical MLOps, 1st edition]"
+        )
+    )
+    report = load_roadmap(path=edited)
+    assert Section.objects.filter(title="Why MLOps matters").count() == 1
+    assert not Section.objects.filter(title="Why MLOps?").exists()
+    assert Resource.objects.filter(title__startswith="Practical MLOps, 1st edition").count() == 1
+    assert report.counts["sections updated"] == 1
+    assert report.counts["resources updated"] == 1
+
+
+def test_votes_and_resources_added_on_the_site_survive_a_reload():
+    load_roadmap()
+    section = Section.objects.get(slug="courses")
+    suggested = ResourceFactory(section=section, status=Status.PENDING, submitted_by=UserFactory())
+    seeded = Resource.objects.filter(section=section).exclude(pk=suggested.pk).first()
+    VoteFactory(resource=seeded)
+    load_roadmap()
+    assert Resource.objects.filter(pk=suggested.pk, status=Status.PENDING).exists()
+    assert Vote.objects.filter(resource=seeded).count() == 1
+
+
+def test_a_moderators_status_decision_is_not_undone_by_a_reload():
+    load_roadmap()
+    resource = Resource.objects.first()
+    Resource.objects.filter(pk=resource.pk).update(status=Status.REJECTED)
+    load_roadmap()
+    resource.refresh_from_db()
+    assert resource.status == Status.REJECTED
+
+
+def test_bad_metadata_is_reported_with_its_line_and_nothing_is_written(tmp_path: Path):
+    path = tmp_path / "bad.md"
+    path.write_text(
+        "# T\n\n## A\n\n- [Good](https://example.com/a) - ok\n  <!-- type: book | cost: free -->\n"
+        "- [Bad](https://example.com/b) - no\n  <!-- type: spaceship | cost: free -->\n"
+    )
+    with pytest.raises(CommandError, match="line 7: type 'spaceship'"):
+        call_command("load_roadmap", str(path))
+    assert Section.objects.count() == 0
+    assert Resource.objects.count() == 0
+
+
+def test_a_non_http_link_in_the_file_is_refused(tmp_path: Path):
+    path = tmp_path / "bad.md"
+    path.write_text("# T\n\n## A\n\n- [X](javascript:alert(1)) - no\n  <!-- type: book -->\n")
+    with pytest.raises(CommandError, match="line 5"):
+        call_command("load_roadmap", str(path))
+
+
+def test_a_missing_file_is_a_clear_error():
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("load_roadmap", "/nonexistent/roadmap.md")
