@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("roadmap.urls")),
     path("resources/", include("resources.urls")),
     path("accounts/", include("allauth.urls")),
+    path("u/", include("accounts.urls")),
+    path("moderation/", include("resources.moderation_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
