@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from taggit.managers import TaggableManager
 
@@ -37,6 +38,7 @@ class Status(models.TextChoices):
     PENDING = "pending", "Pending review"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    ARCHIVED = "archived", "Archived"
 
 
 def choices_check(field: str, choices: type[models.TextChoices], name: str, blank=False):
@@ -58,8 +60,20 @@ class ResourceQuerySet(models.QuerySet):
             Prefetch("tags", to_attr="tag_list")
         )
 
+    def with_user_vote(self, user) -> "ResourceQuerySet":
+        """Annotate `my_vote`: the user's +1/-1 on each resource, 0 when none or anonymous."""
+        if not getattr(user, "is_authenticated", False):
+            return self.annotate(my_vote=models.Value(0, output_field=models.IntegerField()))
+        mine = Vote.objects.filter(user=user, resource=models.OuterRef("pk")).values("value")[:1]
+        return self.annotate(
+            my_vote=Coalesce(models.Subquery(mine), 0, output_field=models.IntegerField())
+        )
+
     def order_by_top(self) -> "ResourceQuerySet":
         return self.order_by("-wilson_score", "-created_at", "-id")
+
+    def order_by_trending(self) -> "ResourceQuerySet":
+        return self.order_by("-hot_score", "-id")
 
     def order_by_new(self) -> "ResourceQuerySet":
         return self.order_by("-created_at", "-id")
@@ -99,9 +113,24 @@ class Resource(models.Model):
     upvotes = models.PositiveIntegerField(default=0, editable=False)
     downvotes = models.PositiveIntegerField(default=0, editable=False)
     wilson_score = models.FloatField(default=0.0, editable=False)
+    hot_score = models.FloatField(default=0.0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejection_reason = models.TextField(blank=True)
+    link_broken = models.BooleanField(
+        "link is broken", default=False, help_text="Readers reported that the link is dead."
+    )
+    # Set when a moderator merged this duplicate into another resource; its old address
+    # redirects there.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+    )
 
     objects = ResourceQuerySet.as_manager()
 
@@ -113,6 +142,8 @@ class Resource(models.Model):
                 name="resource_section_top",
             ),
             models.Index(fields=["status", "-created_at"], name="resource_status_new"),
+            models.Index(fields=["status", "-wilson_score"], name="resource_status_top"),
+            models.Index(fields=["status", "-hot_score"], name="resource_status_hot"),
         ]
         constraints = [
             choices_check("status", Status, "resource_status_valid"),
@@ -122,6 +153,11 @@ class Resource(models.Model):
             models.CheckConstraint(
                 condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
                 name="resource_url_http",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True)
+                | (Q(status="archived") & ~Q(merged_into=models.F("id"))),
+                name="resource_merged_is_archived",
             ),
         ]
 
@@ -228,3 +264,82 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.resource}"
+
+
+class ModerationAction(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    ARCHIVED = "archived", "Archived"
+    MERGED = "merged", "Merged"
+    FLAG_DISMISSED = "flag_dismissed", "Flag dismissed"
+    FLAG_ACCEPTED = "flag_accepted", "Flag accepted"
+
+
+class ModerationEventQuerySet(models.QuerySet):
+    def for_log(self) -> "ModerationEventQuerySet":
+        """Newest first, with everything a log row shows, in a fixed number of queries."""
+        return self.select_related("moderator", "resource", "target", "flag").order_by(
+            "-created_at", "-id"
+        )
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete a recorded moderation event."""
+
+
+class ModerationEvent(models.Model):
+    """One moderator decision, recorded once and never changed."""
+
+    action = models.CharField(max_length=20, choices=ModerationAction.choices)
+    # SET_NULL, not CASCADE: deleting a resource must not erase the record of decisions
+    # about it, so the title is kept as a snapshot.
+    resource = models.ForeignKey(
+        Resource,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_events",
+    )
+    resource_title = models.CharField(max_length=200)
+    target = models.ForeignKey(
+        Resource,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The resource a duplicate was merged into.",
+    )
+    flag = models.ForeignKey(
+        Flag,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_events",
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_events",
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ModerationEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [choices_check("action", ModerationAction, "moderation_action_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.resource_title}"
+
+    # The log is append-only: the admin offers no change or delete, and the model refuses too.
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Moderation events cannot be changed once recorded.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Moderation events cannot be deleted.")

@@ -5,5 +5,12 @@ from resources import views
 app_name = "resources"
 
 urlpatterns = [
+    path("", views.explorer, name="explorer"),
+    path("suggest/", views.suggest, name="suggest"),
+    path("mine/", views.my_suggestions, name="mine"),
     path("<int:pk>/", views.resource_detail, name="detail"),
+    path("<int:pk>/edit/", views.edit_suggestion, name="edit"),
+    path("<int:pk>/withdraw/", views.withdraw_suggestion, name="withdraw"),
+    path("<int:pk>/vote/", views.vote, name="vote"),
+    path("<int:pk>/flag/", views.flag, name="flag"),
 ]

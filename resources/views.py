@@ -1,14 +1,39 @@
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from taggit.models import Tag
 
-from resources.models import Resource
+from accounts.permissions import has_verified_email, verified_email_required_or_explain
+from resources import services
+from resources.filters import ResourceFilter
+from resources.forms import FlagForm, SuggestionForm, VoteForm
+from resources.models import Resource, Status
+from resources.normalize import InvalidURL
+from roadmap.models import Section
+
+
+def community_context(request) -> dict:
+    """What the resource cards need to know about the reader, in at most one query."""
+    user = request.user
+    return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
 def resource_detail(request, pk):
-    resource = get_object_or_404(Resource.objects.for_cards(), pk=pk)
+    resource = get_object_or_404(Resource.objects.for_cards().with_user_vote(request.user), pk=pk)
+    if resource.merged_into_id:
+        return redirect("resources:detail", pk=resource.merged_into_id, permanent=True)
     if not resource.is_public and not _may_see_unpublished(request.user, resource):
         raise Http404("No such resource")
-    return render(request, "resources/detail.html", {"resource": resource})
+    return render(
+        request,
+        "resources/detail.html",
+        {"resource": resource, "flag_form": FlagForm(), **community_context(request)},
+    )
 
 
 def _may_see_unpublished(user, resource) -> bool:
@@ -16,3 +41,215 @@ def _may_see_unpublished(user, resource) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_staff or resource.submitted_by_id == user.id
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _duplicate_error(form: SuggestionForm, error: services.DuplicateResource) -> None:
+    form.add_error("url", str(error))
+    form.duplicate = error.existing if error.existing.is_public else None
+
+
+@verified_email_required_or_explain
+@require_http_methods(["GET", "POST"])
+def suggest(request):
+    form = SuggestionForm(
+        request.POST if request.method == "POST" else None, initial=_initial_from_query(request)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            resource = services.submit_resource(user=request.user, data=form.cleaned_data)
+        except services.DuplicateResource as error:
+            _duplicate_error(form, error)
+        except services.SuggestionLimitReached as error:
+            form.add_error(None, str(error))
+        except InvalidURL as error:
+            form.add_error("url", str(error))
+        else:
+            messages.success(
+                request,
+                f"Thank you! “{resource.title}” is waiting for a moderator's review. "
+                "You can still edit it here until then.",
+            )
+            return redirect("resources:mine")
+    return render(request, "resources/suggest.html", {"form": form, "popular_tags": popular_tags()})
+
+
+def popular_tags(limit: int = 24) -> list[str]:
+    """The most used tags, offered while suggesting so that people reuse them."""
+    return list(
+        Tag.objects.annotate(uses=Count("taggit_taggeditem_items"))
+        .filter(uses__gt=0)
+        .order_by("-uses", "name")
+        .values_list("name", flat=True)[:limit]
+    )
+
+
+def _initial_from_query(request) -> dict:
+    """Let links such as ?section=courses pre-select the section."""
+    initial = {}
+    if slug := request.GET.get("section"):
+        section = Section.objects.filter(slug=slug).first()
+        if section:
+            initial["section"] = section.pk
+    return initial
+
+
+@login_required
+def my_suggestions(request):
+    suggestions = (
+        Resource.objects.filter(submitted_by=request.user)
+        .select_related("section")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(suggestions, 25).get_page(request.GET.get("page"))
+    return render(request, "resources/mine.html", {"page": page})
+
+
+def _own_pending(request, pk) -> Resource:
+    return get_object_or_404(
+        Resource.objects.select_related("section"),
+        pk=pk,
+        submitted_by=request.user,
+        status=Status.PENDING,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_suggestion(request, pk):
+    resource = _own_pending(request, pk)
+    if request.method == "POST":
+        form = SuggestionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_suggestion(
+                    user=request.user, resource=resource, data=form.cleaned_data
+                )
+            except services.DuplicateResource as error:
+                _duplicate_error(form, error)
+            except services.NotAllowed as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Your suggestion was updated.")
+                return redirect("resources:mine")
+    else:
+        form = SuggestionForm(initial=SuggestionForm.initial_for(resource))
+    return render(
+        request,
+        "resources/edit.html",
+        {"form": form, "resource": resource, "popular_tags": popular_tags()},
+    )
+
+
+@login_required
+@require_POST
+def withdraw_suggestion(request, pk):
+    resource = _own_pending(request, pk)
+    services.withdraw_suggestion(user=request.user, resource=resource)
+    messages.success(request, f"You withdrew “{resource.title}”.")
+    return redirect("resources:mine")
+
+
+@verified_email_required_or_explain
+@require_POST
+def vote(request, pk):
+    resource = get_object_or_404(Resource, pk=pk)
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("A vote is either up or down.")
+    is_htmx = request.headers.get("HX-Request") == "true"
+    try:
+        result = services.cast_vote(
+            user=request.user, resource=resource, value=form.cleaned_data["value"]
+        )
+    except services.NotAllowed as error:
+        if is_htmx:
+            return render(
+                request,
+                "partials/vote_widget.html",
+                {"resource": resource, "can_vote": True, "vote_error": str(error)},
+            )
+        messages.error(request, str(error))
+        return redirect(_safe_next(request, resource.get_absolute_url()))
+    result.resource.my_vote = result.my_vote
+    if is_htmx:
+        return render(
+            request, "partials/vote_widget.html", {"resource": result.resource, "can_vote": True}
+        )
+    return redirect(_safe_next(request, resource.get_absolute_url()))
+
+
+@verified_email_required_or_explain
+@require_http_methods(["GET", "POST"])
+def flag(request, pk):
+    resource = get_object_or_404(Resource.objects.approved().select_related("section"), pk=pk)
+    form = FlagForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.flag_resource(
+                user=request.user,
+                resource=resource,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except services.NotAllowed as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Thank you for the report. A moderator will look at it.")
+            return redirect(resource.get_absolute_url())
+    return render(request, "resources/flag.html", {"form": form, "resource": resource})
+
+
+EXPLORER_PAGE_SIZE = 20
+
+
+def popular_tag_counts(limit: int | None = 30):
+    """Tags on approved resources with how many each carries, most used first."""
+    return (
+        Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
+        .filter(uses__gt=0)
+        .order_by("-uses", "name")[:limit]
+    )
+
+
+def explorer(request, tag_slug=None):
+    data = request.GET.copy()
+    tag = None
+    if tag_slug is not None:
+        tag = get_object_or_404(Tag, slug=tag_slug)
+        if tag_slug not in data.getlist("tag"):
+            data.appendlist("tag", tag_slug)
+    filterset = ResourceFilter(
+        data,
+        queryset=Resource.objects.approved().for_cards().with_user_vote(request.user),
+    )
+    results = filterset.qs if filterset.is_valid() else Resource.objects.none()
+    page = Paginator(results, EXPLORER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "tag": tag,
+        "popular_tags": popular_tag_counts(),
+        **community_context(request),
+    }
+    if (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == "results"
+    ):
+        return render(request, "partials/explorer_results.html", context)
+    return render(request, "resources/explorer.html", context)
+
+
+def tag_list(request):
+    return render(request, "resources/tags.html", {"tags": popular_tag_counts(limit=None)})

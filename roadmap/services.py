@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from resources.models import Cost, Level, Resource, ResourceType, Status
 from resources.normalize import InvalidURL, normalize_url
+from resources.scoring import hot_score
 from roadmap.content import (
     DEFAULT_CONTENT_FILE,
     ContentError,
@@ -121,6 +123,7 @@ def _load_resources(data: RoadmapData, sections: dict[str, Section], report: Loa
         for resource in Resource.objects.filter(normalized_url__in=seen).prefetch_related("tags")
     }
     now = timezone.now()
+    created = []
     for item, normalized, values in items:
         resource = existing.get(normalized)
         if resource is None:
@@ -128,6 +131,7 @@ def _load_resources(data: RoadmapData, sections: dict[str, Section], report: Loa
                 normalized_url=normalized, status=Status.APPROVED, approved_at=now, **values
             )
             resource.tags.set(item.tags)
+            created.append(resource)
             report.add("resources", "created")
             continue
         # Votes, status and submitter belong to the site; only the content is refreshed.
@@ -138,6 +142,14 @@ def _load_resources(data: RoadmapData, sections: dict[str, Section], report: Loa
             resource.tags.set(item.tags)
             changed.append("tags")
         report.add("resources", "updated" if changed else "unchanged")
+    # Until votes separate them, ties sort newest first: date new rows so that the file's
+    # curated order is the order readers see.
+    for offset, resource in enumerate(created):
+        resource.created_at = resource.approved_at = now - timedelta(seconds=offset)
+        resource.hot_score = hot_score(0, 0, resource.approved_at)
+    Resource.objects.bulk_update(
+        created, ["created_at", "approved_at", "hot_score"], batch_size=500
+    )
 
 
 def load_roadmap(*, path: Path | str = DEFAULT_CONTENT_FILE) -> LoadReport:

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from resources.models import Resource, ResourceType
+from resources.views import community_context
 from roadmap.models import Roadmap
 from roadmap.selectors import find_node, flatten, section_tree
 
@@ -46,6 +47,7 @@ def section_detail(request, slug):
     resources = (
         Resource.objects.approved()
         .for_cards()
+        .with_user_vote(request.user)
         .filter(section__in=[item.section for item in subtree])
     )
     resources = resources.order_by_top() if sort == "top" else resources.order_by_new()
@@ -74,6 +76,7 @@ def section_detail(request, slug):
             "next": reading_order[index + 1] if index + 1 < len(reading_order) else None,
             "sort": sort,
             "sorts": SORTS,
+            **community_context(request),
         },
     )
 

@@ -19,6 +19,18 @@ def find_chromium() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests flush the database when they end, which also removes rows that data
+    migrations made (the Moderators group); running them last keeps that from other tests."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.4 s per user; the suite creates hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _uses_database(request) -> bool:
     return request.node.get_closest_marker("django_db") is not None or bool(
         {"db", "transactional_db", "live_server"} & set(request.fixturenames)

@@ -1,4 +1,5 @@
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
@@ -57,3 +58,14 @@ class VoteFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     resource = factory.SubFactory(ResourceFactory)
     value = Vote.UP
+
+
+class VerifiedUserFactory(UserFactory):
+    """A user whose e-mail address allauth considers verified."""
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        if create:
+            EmailAddress.objects.update_or_create(
+                user=self, email=self.email, defaults={"verified": True, "primary": True}
+            )

@@ -1,0 +1,67 @@
+"""allauth's forms, worded for this site. Labels are always shown, so placeholders that only
+repeat them are dropped."""
+
+from allauth.account import forms as allauth_forms
+
+
+class _SiteWording:
+    labels: dict[str, str] = {}
+    help_texts: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs.pop("placeholder", None)
+            field.label = self.labels.get(name, field.label)
+            field.help_text = self.help_texts.get(name, field.help_text)
+
+
+class LoginForm(_SiteWording, allauth_forms.LoginForm):
+    labels = {"login": "Username or e-mail", "remember": "Keep me signed in on this device"}
+    # The page offers "Forgot your password?" under the button instead.
+    help_texts = {"password": ""}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # "username" lets password managers fill the identifier, whichever form it takes.
+        self.fields["login"].widget.attrs.update(
+            {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        )
+
+
+class SignupForm(_SiteWording, allauth_forms.SignupForm):
+    labels = {"email": "E-mail", "password2": "Password again"}
+    help_texts = {
+        "email": "We send you a link to verify it. It is never shown to anyone.",
+        "username": "Shown on your public profile and next to your suggestions.",
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(
+            {"autocapitalize": "none", "spellcheck": "false"}
+        )
+
+
+class ResetPasswordForm(_SiteWording, allauth_forms.ResetPasswordForm):
+    labels = {"email": "E-mail"}
+
+
+class ResetPasswordKeyForm(_SiteWording, allauth_forms.ResetPasswordKeyForm):
+    labels = {"password1": "New password", "password2": "New password again"}
+
+
+class ChangePasswordForm(_SiteWording, allauth_forms.ChangePasswordForm):
+    labels = {
+        "oldpassword": "Current password",
+        "password1": "New password",
+        "password2": "New password again",
+    }
+
+
+class SetPasswordForm(_SiteWording, allauth_forms.SetPasswordForm):
+    labels = {"password1": "Password", "password2": "Password again"}
+
+
+class AddEmailForm(_SiteWording, allauth_forms.AddEmailForm):
+    labels = {"email": "New e-mail address"}

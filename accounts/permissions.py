@@ -1,0 +1,83 @@
+"""Who may contribute: suggesting, voting and flagging need a verified e-mail address."""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+# The answer is kept on the user object, which Django builds afresh for every request.
+_CACHE_ATTRIBUTE = "_has_verified_email"
+
+
+def has_verified_email(user) -> bool:
+    """True if the user has at least one verified e-mail address (one query, then cached)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is None:
+        cached = EmailAddress.objects.filter(user_id=user.pk, verified=True).exists()
+        setattr(user, _CACHE_ATTRIBUTE, cached)
+    return cached
+
+
+def verified_email_required_or_explain(view_func: Callable) -> Callable:
+    """Run the view only for signed-in users with a verified address; tell the others why not.
+
+    Anonymous visitors are sent to the sign-in page with ?next=; signed-in users without a
+    verified address get a 403 page that explains and offers to resend the verification mail.
+    """
+
+    @wraps(view_func)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            to_login = redirect_to_login(_return_path(request))
+            if request.headers.get("HX-Request") == "true":
+                # htmx would follow a redirect and swap the sign-in page into a fragment.
+                return HttpResponse(status=204, headers={"HX-Redirect": to_login.url})
+            return to_login
+        if not has_verified_email(request.user):
+            return render_verify_needed(request)
+        return view_func(request, *args, **kwargs)
+
+    return wrapper
+
+
+def render_verify_needed(request: HttpRequest) -> HttpResponse:
+    """The 403 page that asks a signed-in user to verify their e-mail address."""
+    addresses = list(
+        EmailAddress.objects.filter(user_id=request.user.pk).order_by("-primary", "email")
+    )
+    if not addresses and request.user.email:
+        # Accounts made outside allauth (createsuperuser, the admin) have no EmailAddress row
+        # yet; allauth's e-mail view creates it from user.email when the form is posted.
+        addresses = [EmailAddress(user=request.user, email=request.user.email)]
+    return render(
+        request,
+        "accounts/verify_needed.html",
+        {"addresses": addresses, "return_path": _return_path(request)},
+        status=403,
+    )
+
+
+def _return_path(request: HttpRequest) -> str:
+    """Where to come back to: this page, or for a form post the page that holds the form."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return _path_of(candidate)
+    return request.get_full_path()
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return f"{parts.path or '/'}{query}{fragment}"

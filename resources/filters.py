@@ -1,0 +1,177 @@
+"""The explorer's filters and sort orders, shared by the HTML explorer and the JSON API."""
+
+import django_filters
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from taggit.models import Tag, TaggedItem
+
+from resources.models import Cost, Level, Resource, ResourceType
+from roadmap.models import Section
+from roadmap.selectors import find_node, flatten, section_tree
+
+SORTS = {"top": "Top", "new": "New", "trending": "Trending"}
+SEARCH_CONFIG = "english"
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 8
+
+
+def search_vector():
+    """Title above description above provider; the PostgreSQL index is on this expression."""
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("provider", weight="C", config=SEARCH_CONFIG)
+    )
+
+
+def search_terms(text: str) -> list[str]:
+    return [term for term in text.split() if term][:MAX_TERMS]
+
+
+def tagged_with_any(terms: list[str]):
+    """A condition: the resource carries a tag named like one of the terms."""
+    names = Q()
+    for term in terms:
+        names |= Q(tag__name__iexact=term.strip("#,"))
+    return Exists(
+        TaggedItem.objects.filter(
+            names,
+            object_id=OuterRef("pk"),
+            content_type__app_label="resources",
+            content_type__model="resource",
+        )
+    )
+
+
+def search_resources(queryset, text: str):
+    """Full-text search with ranking on PostgreSQL; every term must match elsewhere."""
+    text = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    terms = search_terms(text)
+    if not terms:
+        return queryset
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return queryset.annotate(
+            search=search_vector(), rank=SearchRank(search_vector(), query)
+        ).filter(Q(search=query) | tagged_with_any(terms))
+    relevance = Value(0)
+    for term in terms:
+        queryset = queryset.filter(
+            Q(title__icontains=term)
+            | Q(description__icontains=term)
+            | Q(provider__icontains=term)
+            | tagged_with_any([term])
+        )
+        # A crude stand-in for ranking: title matches count most, then tags, then provider.
+        relevance = relevance + Case(
+            When(title__icontains=term, then=Value(4)),
+            When(tagged_with_any([term]), then=Value(2)),
+            When(provider__icontains=term, then=Value(1)),
+            default=Value(0),
+        )
+    return queryset.annotate(rank=relevance)
+
+
+class TagSlugFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    pass
+
+
+class ResourceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        max_length=MAX_QUERY_LENGTH,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "mlflow, drift, feature store…"}
+        ),
+    )
+    section = django_filters.ChoiceFilter(
+        method="filter_section", label="Section", empty_label="All sections"
+    )
+    type = django_filters.MultipleChoiceFilter(
+        field_name="resource_type",
+        choices=ResourceType.choices,
+        label="Type",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    tag = django_filters.MultipleChoiceFilter(
+        method="filter_tags",
+        label="Tags",
+        widget=forms.MultipleHiddenInput,
+    )
+    level = django_filters.MultipleChoiceFilter(
+        choices=Level.choices, label="Level", widget=forms.CheckboxSelectMultiple
+    )
+    cost = django_filters.MultipleChoiceFilter(
+        choices=Cost.choices, label="Cost", widget=forms.CheckboxSelectMultiple
+    )
+    sort = django_filters.ChoiceFilter(
+        method="filter_sort",
+        label="Sort by",
+        choices=[("", "Relevance or top"), *SORTS.items()],
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Resource
+        fields = ["q", "section", "type", "tag", "level", "cost", "sort"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.tree = section_tree()
+        self.filters["section"].extra["choices"] = [
+            (node.section.slug, ("— " * node.depth) + node.section.title)
+            for node in flatten(self.tree)
+        ]
+        # Any tag slug is acceptable; unknown ones simply match nothing.
+        requested = self.data.getlist("tag") if hasattr(self.data, "getlist") else []
+        self.filters["tag"].extra["choices"] = [(slug, slug) for slug in requested[:10]]
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.is_bound or not self.form.is_valid() or not self.form.cleaned_data.get("sort"):
+            queryset = self.order_default(queryset)
+        return queryset
+
+    def order_default(self, queryset):
+        if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("q"):
+            if "rank" in queryset.query.annotations:
+                return queryset.order_by("-rank", "-wilson_score", "-created_at", "-id")
+        return queryset.order_by_top()
+
+    def filter_search(self, queryset, name, value):
+        return search_resources(queryset, value)
+
+    def filter_section(self, queryset, name, value):
+        node = find_node(self.tree, value)
+        if node is None:
+            return queryset.none()
+        return queryset.filter(section__in=[item.section for item in flatten([node])])
+
+    def filter_tags(self, queryset, name, value):
+        for slug in value:  # every chosen tag must be present; one join per tag, no duplicates
+            queryset = queryset.filter(tags__slug=slug)
+        return queryset
+
+    def filter_sort(self, queryset, name, value):
+        if value == "new":
+            return queryset.order_by_new()
+        if value == "trending":
+            return queryset.order_by_trending()
+        return queryset.order_by_top()
+
+    @property
+    def selected_tags(self) -> list[Tag]:
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        return list(Tag.objects.filter(slug__in=self.form.cleaned_data.get("tag") or []))
+
+    @property
+    def chosen_section(self) -> Section | None:
+        if not self.is_bound or not self.form.is_valid():
+            return None
+        node = find_node(self.tree, self.form.cleaned_data.get("section") or "")
+        return node.section if node else None

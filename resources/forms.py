@@ -1,0 +1,155 @@
+import re
+
+from django import forms
+from taggit.forms import TagField
+from taggit.utils import edit_string_for_tags
+
+from resources.models import Cost, FlagReason, Level, Resource, ResourceType
+from resources.normalize import InvalidURL, normalize_url
+from roadmap.models import Section
+from roadmap.selectors import flatten, section_tree
+
+MAX_TAGS = 5
+MAX_TAG_LENGTH = 30
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
+CONTROL_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def clean_text(value: str) -> str:
+    """Drop control and direction-override characters that have no place in plain text."""
+    return CONTROL_CHARACTERS.sub("", value or "").strip()
+
+
+class SectionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, section) -> str:
+        return ("— " * getattr(section, "tree_depth", 0)) + section.title
+
+
+def section_choices():
+    """Sections in roadmap reading order, each knowing its depth for indentation."""
+    ordered = []
+    for node in flatten(section_tree()):
+        node.section.tree_depth = node.depth
+        ordered.append(node.section)
+    return ordered
+
+
+class SuggestionForm(forms.Form):
+    title = forms.CharField(max_length=200, min_length=3)
+    url = forms.CharField(
+        label="Link",
+        max_length=2000,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        help_text="The page itself, starting with http:// or https://.",
+    )
+    resource_type = forms.ChoiceField(label="Type", choices=ResourceType.choices)
+    section = SectionChoiceField(
+        queryset=Section.objects.all(),
+        empty_label=None,
+        help_text="Where on the roadmap it belongs.",
+    )
+    tags = TagField(
+        required=False,
+        help_text=f"Up to {MAX_TAGS}, separated by commas, e.g. mlflow, monitoring.",
+    )
+    cost = forms.ChoiceField(choices=Cost.choices, initial=Cost.FREE)
+    level = forms.ChoiceField(choices=[("", "Not specified"), *Level.choices], required=False)
+    provider = forms.CharField(label="Provider or author", max_length=200, required=False)
+    description = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One or two sentences on why it is worth someone's time. Markdown is allowed.",
+    )
+    is_affiliated = forms.BooleanField(
+        label="I am the author or affiliated with it",
+        required=False,
+        help_text="Moderators see this, and it is shown publicly as a disclosure.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sections = section_choices()
+        # Reading order and indentation without a query per option.
+        self.fields["section"].choices = [("", "Choose where it belongs")] + [
+            (section.pk, self.fields["section"].label_from_instance(section))
+            for section in sections
+        ]
+
+    def clean_title(self) -> str:
+        title = clean_text(self.cleaned_data["title"])
+        if len(title) < 3:
+            raise forms.ValidationError("Give the resource a title of at least 3 characters.")
+        return title
+
+    def clean_provider(self) -> str:
+        return clean_text(self.cleaned_data["provider"])
+
+    def clean_description(self) -> str:
+        return clean_text(self.cleaned_data["description"].replace("\r\n", "\n"))
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        try:
+            normalize_url(url)
+        except InvalidURL as error:
+            raise forms.ValidationError(str(error)) from error
+        if not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError("Only http and https links are accepted.")
+        return url
+
+    def clean_tags(self) -> list[str]:
+        tags = [clean_text(tag).lower() for tag in self.cleaned_data["tags"]]
+        tags = sorted({tag for tag in tags if tag})
+        if len(tags) > MAX_TAGS:
+            raise forms.ValidationError(f"Use at most {MAX_TAGS} tags.")
+        for tag in tags:
+            if len(tag) > MAX_TAG_LENGTH or not TAG_PATTERN.match(tag):
+                raise forms.ValidationError(
+                    f"“{tag[:40]}” is not a valid tag: use lower-case letters, digits and "
+                    f"hyphens, at most {MAX_TAG_LENGTH} characters."
+                )
+        return tags
+
+    @classmethod
+    def initial_for(cls, resource: Resource) -> dict:
+        return {
+            "title": resource.title,
+            "url": resource.url,
+            "resource_type": resource.resource_type,
+            "section": resource.section_id,
+            "tags": edit_string_for_tags(list(resource.tags.all())),
+            "cost": resource.cost,
+            "level": resource.level,
+            "provider": resource.provider,
+            "description": resource.description,
+            "is_affiliated": resource.is_affiliated,
+        }
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(choices=FlagReason.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when you choose “Other”.",
+    )
+
+    def clean_note(self) -> str:
+        return clean_text(self.cleaned_data["note"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == FlagReason.OTHER and not cleaned.get("note"):
+            self.add_error("note", "Please say what is wrong when you choose “Other”.")
+        return cleaned
+
+
+class VoteForm(forms.Form):
+    value = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
+
+    def clean_value(self) -> int:
+        return 1 if self.cleaned_data["value"] == "up" else -1

@@ -1,0 +1,213 @@
+"""State changes made by community members: suggestions, votes and flags."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from resources.models import Flag, FlagReason, FlagStatus, Resource, Status, Vote
+from resources.normalize import normalize_url
+from resources.scoring import hot_score, wilson_lower_bound
+
+NEW_ACCOUNT_AGE = timedelta(days=7)
+NEW_ACCOUNT_PENDING_LIMIT = 3
+DAILY_SUGGESTION_LIMIT = 10
+
+
+class CommunityActionError(Exception):
+    """A request the rules refuse; the message is shown to the user as it is."""
+
+
+class DuplicateResource(CommunityActionError):
+    def __init__(self, existing: Resource):
+        self.existing = existing
+        if existing.status == Status.APPROVED:
+            message = "This link is already on the roadmap."
+        elif existing.status == Status.PENDING:
+            message = "This link has already been suggested and is waiting for review."
+        else:
+            message = "This link was suggested before and was not accepted."
+        super().__init__(message)
+
+
+class SuggestionLimitReached(CommunityActionError):
+    pass
+
+
+class NotAllowed(CommunityActionError):
+    pass
+
+
+SUGGESTION_FIELDS = (
+    "title",
+    "url",
+    "resource_type",
+    "section",
+    "cost",
+    "level",
+    "provider",
+    "description",
+    "is_affiliated",
+)
+
+
+def _lock_user(user) -> None:
+    """Serialise one user's submissions so that limits hold under concurrent requests."""
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
+def _check_suggestion_limits(user) -> None:
+    if user.is_staff:
+        return
+    now = timezone.now()
+    counts = Resource.objects.filter(submitted_by=user).aggregate(
+        pending=Count("id", filter=Q(status=Status.PENDING)),
+        approved=Count("id", filter=Q(status=Status.APPROVED)),
+        today=Count("id", filter=Q(created_at__gte=now - timedelta(days=1))),
+    )
+    is_new = user.date_joined > now - NEW_ACCOUNT_AGE and counts["approved"] == 0
+    if is_new and counts["pending"] >= NEW_ACCOUNT_PENDING_LIMIT:
+        raise SuggestionLimitReached(
+            f"New accounts can have at most {NEW_ACCOUNT_PENDING_LIMIT} suggestions waiting for "
+            "review. Once one is approved, or your account is a week old, you can add more."
+        )
+    if counts["today"] >= DAILY_SUGGESTION_LIMIT:
+        raise SuggestionLimitReached(
+            f"You have made {DAILY_SUGGESTION_LIMIT} suggestions in the last 24 hours, the most "
+            "we accept in a day. Please come back tomorrow."
+        )
+
+
+def _existing_duplicate(normalized_url: str, *, exclude_pk=None) -> Resource | None:
+    duplicates = Resource.objects.filter(normalized_url=normalized_url)
+    if exclude_pk is not None:
+        duplicates = duplicates.exclude(pk=exclude_pk)
+    return duplicates.first()
+
+
+def _save_or_report_duplicate(resource: Resource, normalized_url: str) -> None:
+    try:
+        with transaction.atomic():
+            resource.save()
+    except IntegrityError:
+        # A concurrent suggestion of the same link won the race for the unique index.
+        existing = _existing_duplicate(normalized_url, exclude_pk=resource.pk)
+        if existing is None:
+            raise
+        raise DuplicateResource(existing) from None
+
+
+def submit_resource(*, user, data: dict) -> Resource:
+    """Create a pending suggestion from cleaned form data."""
+    normalized = normalize_url(data["url"])
+    with transaction.atomic():
+        _lock_user(user)
+        if existing := _existing_duplicate(normalized):
+            raise DuplicateResource(existing)
+        _check_suggestion_limits(user)
+        resource = Resource(
+            **{name: data[name] for name in SUGGESTION_FIELDS if name in data},
+            normalized_url=normalized,
+            status=Status.PENDING,
+            submitted_by=user,
+        )
+        _save_or_report_duplicate(resource, normalized)
+        resource.tags.set(data.get("tags") or [])
+    return resource
+
+
+def update_suggestion(*, user, resource: Resource, data: dict) -> Resource:
+    """Let a submitter correct their suggestion while it waits for review."""
+    normalized = normalize_url(data["url"])
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        if resource.submitted_by_id != user.pk or resource.status != Status.PENDING:
+            raise NotAllowed("Only your own suggestions can be edited, and only while pending.")
+        if existing := _existing_duplicate(normalized, exclude_pk=resource.pk):
+            raise DuplicateResource(existing)
+        for name in SUGGESTION_FIELDS:
+            if name in data:
+                setattr(resource, name, data[name])
+        resource.normalized_url = normalized
+        _save_or_report_duplicate(resource, normalized)
+        resource.tags.set(data.get("tags") or [])
+    return resource
+
+
+def withdraw_suggestion(*, user, resource: Resource) -> None:
+    """Remove a pending suggestion at its submitter's request."""
+    with transaction.atomic():
+        deleted, _ = Resource.objects.filter(
+            pk=resource.pk, submitted_by=user, status=Status.PENDING
+        ).delete()
+    if not deleted:
+        raise NotAllowed("Only your own suggestions can be withdrawn, and only while pending.")
+
+
+@dataclass
+class VoteResult:
+    resource: Resource
+    my_vote: int  # +1, -1, or 0 when the vote was taken back
+
+
+def recount_votes(resource: Resource) -> None:
+    """Rewrite a resource's tallies and scores from its Vote rows; call it under the row lock."""
+    tallies = Vote.objects.filter(resource_id=resource.pk).aggregate(
+        upvotes=Count("id", filter=Q(value=Vote.UP)),
+        downvotes=Count("id", filter=Q(value=Vote.DOWN)),
+    )
+    tallies["wilson_score"] = wilson_lower_bound(tallies["upvotes"], tallies["downvotes"])
+    tallies["hot_score"] = hot_score(tallies["upvotes"], tallies["downvotes"], resource.approved_at)
+    Resource.objects.filter(pk=resource.pk).update(**tallies)
+    for name, value in tallies.items():
+        setattr(resource, name, value)
+
+
+def cast_vote(*, user, resource: Resource, value: int) -> VoteResult:
+    """Vote up (+1) or down (-1); the same vote again takes it back, the other switches."""
+    if value not in (Vote.UP, Vote.DOWN):
+        raise NotAllowed("A vote is either up or down.")
+    with transaction.atomic():
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.status != Status.APPROVED:
+            raise NotAllowed("Only resources on the roadmap can be voted on.")
+        if locked.submitted_by_id == user.pk:
+            raise NotAllowed("You cannot vote on your own suggestion.")
+        vote = Vote.objects.filter(user=user, resource=locked).first()
+        if vote is None:
+            Vote.objects.create(user=user, resource=locked, value=value)
+            my_vote = value
+        elif vote.value == value:
+            vote.delete()
+            my_vote = 0
+        else:
+            vote.value = value
+            vote.save(update_fields=["value", "updated_at"])
+            my_vote = value
+        recount_votes(locked)
+    return VoteResult(resource=locked, my_vote=my_vote)
+
+
+def flag_resource(*, user, resource: Resource, reason: str, note: str = "") -> Flag:
+    """Report a problem with a public resource to the moderators."""
+    note = note.strip()
+    if reason not in FlagReason.values:
+        raise NotAllowed("Choose a reason from the list.")
+    if reason == FlagReason.OTHER and not note:
+        raise NotAllowed("Please say what is wrong when you choose “Other”.")
+    with transaction.atomic():
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.status != Status.APPROVED:
+            raise NotAllowed("Only resources on the roadmap can be flagged.")
+        if Flag.objects.filter(user=user, resource=locked, status=FlagStatus.OPEN).exists():
+            raise NotAllowed("You have already flagged this resource; moderators will look at it.")
+        try:
+            with transaction.atomic():
+                return Flag.objects.create(user=user, resource=locked, reason=reason, note=note)
+        except IntegrityError:
+            raise NotAllowed(
+                "You have already flagged this resource; moderators will look at it."
+            ) from None

@@ -1,0 +1,148 @@
+import re
+
+import pytest
+from allauth.core.internal.ratelimit import get_cache_key, parse_rate
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.core.cache import caches
+from django.test import Client, RequestFactory
+
+from accounts.models import User
+from tests.accounts.helpers import PASSWORD, make_member
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/accounts/login/"
+SHARED_CACHES = (
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.redis.RedisCache",
+)
+
+
+def comparable(html: str, *addresses: str) -> str:
+    """A page with what legitimately differs between two visitors blanked out."""
+    for address in addresses:
+        html = html.replace(address, "ADDRESS")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+
+
+# Rate limits
+
+
+def fail_to_sign_in(client, login: str, times: int) -> None:
+    for _ in range(times):
+        response = client.post(LOGIN, {"login": login, "password": "not the password"})
+        assert response.status_code == 200
+
+
+def test_after_five_failed_sign_ins_even_the_right_password_is_refused_with_a_message(client):
+    make_member(username="ada")
+    fail_to_sign_in(client, "ada", 5)
+    response = client.post(LOGIN, {"login": "ada", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed login attempts. Try again later." in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_the_failed_sign_in_limit_holds_for_a_fresh_client(client):
+    make_member(username="ada")
+    fail_to_sign_in(client, "ada", 5)
+    response = Client().post(LOGIN, {"login": "ada", "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_the_failed_sign_in_limit_is_per_account(client):
+    make_member(username="ada")
+    make_member(username="bob")
+    fail_to_sign_in(client, "ada", 5)
+    response = client.post(LOGIN, {"login": "bob", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_rate_limits_live_in_a_cache_that_every_process_shares():
+    assert settings.CACHES["default"]["BACKEND"] in SHARED_CACHES
+
+
+def test_the_failed_sign_in_history_is_stored_in_the_configured_cache(client):
+    make_member(username="ada")
+    fail_to_sign_in(client, "ada", 5)
+    # A cache client built from the settings, as another worker process would build it.
+    other_process_cache = caches.create_connection("default")
+    key = get_cache_key(
+        RequestFactory().post(LOGIN),
+        app="allauth.account",
+        action="login_failed",
+        rate=parse_rate("5/5m/key"),
+        key="testserver:ada",
+    )
+    assert len(other_process_cache.get(key, [])) == 5
+
+    # Forgetting the history there lifts the limit: there is no other copy of it.
+    other_process_cache.delete(key)
+    response = client.post(LOGIN, {"login": "ada", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+# User enumeration
+
+
+def test_wrong_password_and_unknown_username_get_the_same_answer():
+    make_member(username="adalovelace")
+    wrong_password = Client().post(LOGIN, {"login": "adalovelace", "password": "nope"})
+    unknown_user = Client().post(LOGIN, {"login": "nobodyknown", "password": "nope"})
+    assert wrong_password.status_code == unknown_user.status_code == 200
+    assert comparable(wrong_password.content.decode(), "adalovelace") == comparable(
+        unknown_user.content.decode(), "nobodyknown"
+    )
+
+
+def sign_up(email: str, username: str):
+    client = Client()
+    response = client.post(
+        "/accounts/signup/",
+        {"email": email, "username": username, "password1": PASSWORD, "password2": PASSWORD},
+    )
+    return client, response
+
+
+def test_signing_up_with_a_taken_email_looks_the_same_as_with_a_new_one(mailoutbox):
+    make_member(username="ada", email="ada@example.com")
+    taken_client, taken = sign_up("ada@example.com", "ada2")
+    new_client, new = sign_up("new@example.com", "newcomer")
+
+    assert taken.status_code == new.status_code == 302
+    assert taken.url == new.url
+    taken_page = taken_client.get(taken.url).content.decode()
+    new_page = new_client.get(new.url).content.decode()
+    assert comparable(taken_page, "ada@example.com") == comparable(new_page, "new@example.com")
+    # Each address receives one mail; the owner of the taken one learns of the attempt.
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "ada@example.com",
+        "new@example.com",
+    ]
+    assert not User.objects.filter(username="ada2").exists()
+
+
+def test_password_reset_for_an_unknown_email_looks_the_same_as_for_a_known_one(mailoutbox):
+    make_member(username="ada", email="ada@example.com")
+    known_client, unknown_client = Client(), Client()
+    known = known_client.post("/accounts/password/reset/", {"email": "ada@example.com"})
+    unknown = unknown_client.post("/accounts/password/reset/", {"email": "who@example.com"})
+
+    assert known.status_code == unknown.status_code == 302
+    assert known.url == unknown.url == "/accounts/password/reset/done/"
+    known_page = known_client.get(known.url).content.decode()
+    unknown_page = unknown_client.get(unknown.url).content.decode()
+    assert comparable(known_page, "ada@example.com") == comparable(unknown_page, "who@example.com")
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "ada@example.com",
+        "who@example.com",
+    ]
+
+
+def test_a_flood_of_sign_in_posts_is_answered_429_not_with_an_error(client):
+    statuses = [
+        client.post(LOGIN, {"login": f"someone{n}", "password": "x"}).status_code for n in range(31)
+    ]
+    assert set(statuses[:30]) == {200}
+    assert statuses[30] == 429

@@ -1,0 +1,78 @@
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from resources.models import Resource, Status
+from resources.moderation import approve_resource
+from roadmap.services import load_roadmap
+from tests.factories import VerifiedUserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long and unusual passphrase 42"
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
+
+
+def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(live_server, page: Page, browser):
+    load_roadmap()
+    base = live_server.url
+
+    # Sign up, then follow the link in the verification mail.
+    page.goto(base + "/accounts/signup/")
+    page.get_by_label(re.compile("^E-?mail", re.I)).fill("ada@example.com")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label(re.compile("Password.*again|Confirm password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Sign up|Create account", re.I)).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("verify", re.I))
+    [message] = mail.outbox
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body).group(0)
+    page.goto(base + link[link.index("/accounts/") :])
+    page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+
+    # Suggest a resource; it waits for review in "My suggestions".
+    if "/accounts/login/" in page.url:
+        sign_in(page, base, "ada", PASSWORD)
+    page.goto(base + "/resources/suggest/")
+    page.get_by_label("Title").fill("Monitoring ML models in production")
+    page.get_by_label("Link").fill("https://example.org/monitoring-ml?utm_source=newsletter")
+    page.get_by_label("Type").select_option("article")
+    page.get_by_label("Section").select_option(label="— Articles and guides")
+    page.get_by_label("Tags").fill("monitoring, drift")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page).to_have_url(base + "/resources/mine/")
+    suggestion = page.locator(".suggestion", has_text="Monitoring ML models in production")
+    expect(suggestion).to_contain_text("Pending review")
+
+    # A moderator approves it through the service.
+    resource = Resource.objects.get(title="Monitoring ML models in production")
+    approve_resource(resource=resource, moderator=VerifiedUserFactory(is_staff=True))
+    assert Resource.objects.get(pk=resource.pk).status == Status.APPROVED
+
+    # Another member votes on it and the score changes without a page load.
+    VerifiedUserFactory(username="grace", password=PASSWORD)
+    other = browser.new_context()
+    reader = other.new_page()
+    sign_in(reader, base, "grace", PASSWORD)
+    reader.goto(base + "/sections/articles/")
+    card = reader.locator(f"#resource-{resource.pk}")
+    expect(card.locator(".score-value")).to_have_text("0")
+    reader.evaluate("window.__sameDocument = true")
+    card.get_by_role("button", name=re.compile("Vote up")).click()
+    expect(card.locator(".score-value")).to_have_text("1")
+    expect(card.get_by_role("button", name=re.compile("Vote up"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert reader.evaluate("window.__sameDocument") is True  # no reload happened
+    assert Resource.objects.get(pk=resource.pk).upvotes == 1
+    assert User.objects.filter(username="ada").exists()
+    other.close()

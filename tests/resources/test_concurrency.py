@@ -1,0 +1,113 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from resources import services
+from resources.models import Resource, Vote
+from tests.factories import ResourceFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("real row locks and parallel writers need PostgreSQL")
+
+
+def run_concurrently(jobs, workers: int = 16):
+    barrier = threading.Barrier(min(workers, len(jobs)))
+
+    def run(job):
+        try:
+            try:
+                barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                pass
+            return job()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, jobs))
+
+
+def test_concurrent_votes_are_neither_lost_nor_doubled():
+    resource = ResourceFactory()
+    voters = UserFactory.create_batch(40)
+    up, down = voters[:25], voters[25:]
+    jobs = [
+        (
+            lambda user=user, value=value: services.cast_vote(
+                user=user, resource=resource, value=value
+            )
+        )
+        for users, value in ((up, Vote.UP), (down, Vote.DOWN))
+        for user in users
+    ]
+    run_concurrently(jobs)
+    resource.refresh_from_db()
+    assert (resource.upvotes, resource.downvotes) == (25, 15)
+    assert Vote.objects.filter(resource=resource).count() == 40
+
+
+def test_concurrent_switches_and_takebacks_end_with_exact_totals():
+    resource = ResourceFactory()
+    voters = UserFactory.create_batch(30)
+    for user in voters:
+        services.cast_vote(user=user, resource=resource, value=Vote.UP)
+    # The first ten take their vote back, the next ten switch to down, the rest vote up again
+    # (which also takes it back): all at once.
+    jobs = [
+        (
+            lambda user=user, value=value: services.cast_vote(
+                user=user, resource=resource, value=value
+            )
+        )
+        for user, value in zip(
+            voters, [Vote.UP] * 10 + [Vote.DOWN] * 10 + [Vote.UP] * 10, strict=True
+        )
+    ]
+    run_concurrently(jobs)
+    resource.refresh_from_db()
+    assert (resource.upvotes, resource.downvotes) == (0, 10)
+    assert Vote.objects.filter(resource=resource, value=Vote.DOWN).count() == 10
+    assert Vote.objects.filter(resource=resource).count() == 10
+
+
+def test_the_same_user_double_clicking_never_leaves_two_votes():
+    resource = ResourceFactory()
+    voter = UserFactory()
+    run_concurrently([lambda: services.cast_vote(user=voter, resource=resource, value=Vote.UP)] * 8)
+    resource.refresh_from_db()
+    count = Vote.objects.filter(resource=resource).count()
+    assert count == 0  # an even number of identical votes toggles back to none
+    assert (resource.upvotes, resource.downvotes) == (0, 0)
+
+
+def test_concurrent_suggestions_of_one_link_create_exactly_one_resource():
+    section = ResourceFactory().section
+    users = UserFactory.create_batch(12)
+
+    def suggest(user):
+        try:
+            services.submit_resource(
+                user=user,
+                data={
+                    "title": "Same link",
+                    "url": "https://example.com/same?utm_source=" + user.username,
+                    "resource_type": "article",
+                    "section": section,
+                    "cost": "free",
+                },
+            )
+            return "created"
+        except services.DuplicateResource:
+            return "duplicate"
+
+    outcomes = run_concurrently([lambda user=user: suggest(user) for user in users])
+    assert sorted(outcomes).count("created") == 1
+    assert outcomes.count("duplicate") == 11
+    assert Resource.objects.filter(normalized_url="https://example.com/same").count() == 1

@@ -1,0 +1,330 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from resources.models import Flag, Resource, Status, Vote
+from tests.factories import (
+    ResourceFactory,
+    SectionFactory,
+    UserFactory,
+    VerifiedUserFactory,
+    VoteFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SUGGEST = "/resources/suggest/"
+
+
+@pytest.fixture
+def section():
+    return SectionFactory(slug="courses", title="Courses")
+
+
+@pytest.fixture
+def member(client):
+    user = VerifiedUserFactory()
+    user.date_joined = timezone.now() - timedelta(days=30)
+    user.save()
+    client.force_login(user)
+    return user
+
+
+def form_data(target, **overrides) -> dict:
+    data = {
+        "title": "MLflow in an afternoon",
+        "url": "https://example.org/mlflow-afternoon",
+        "resource_type": "article",
+        "section": target.pk,
+        "tags": "mlflow, experiment-tracking",
+        "cost": "free",
+        "level": "beginner",
+        "provider": "Example Org",
+        "description": "A **walkthrough**.",
+    }
+    return {**data, **overrides}
+
+
+# Permissions
+
+
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", SUGGEST),
+        ("post", SUGGEST),
+        ("get", "/resources/mine/"),
+        ("post", "/resources/{pk}/vote/"),
+        ("get", "/resources/{pk}/flag/"),
+        ("post", "/resources/{pk}/flag/"),
+        ("post", "/resources/{pk}/withdraw/"),
+        ("get", "/resources/{pk}/edit/"),
+    ],
+)
+def test_anonymous_users_are_sent_to_sign_in(client, method, url):
+    resource = ResourceFactory()
+    response = getattr(client, method)(url.format(pk=resource.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", SUGGEST),
+        ("post", SUGGEST),
+        ("post", "/resources/{pk}/vote/"),
+        ("get", "/resources/{pk}/flag/"),
+    ],
+)
+def test_unverified_users_are_told_to_verify(client, method, url):
+    client.force_login(UserFactory())
+    resource = ResourceFactory()
+    response = getattr(client, method)(url.format(pk=resource.pk), {"value": "up"})
+    assert response.status_code == 403
+    assert "verify" in response.content.decode().lower()
+    assert not Vote.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["/resources/{pk}/vote/", "/resources/{pk}/withdraw/"])
+def test_state_changes_refuse_get(client, member, url):
+    resource = ResourceFactory(submitted_by=member, status=Status.PENDING)
+    assert client.get(url.format(pk=resource.pk)).status_code == 405
+
+
+def test_state_changes_need_a_csrf_token(member, section):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(member)
+    resource = ResourceFactory()
+    assert strict.post(f"/resources/{resource.pk}/vote/", {"value": "up"}).status_code == 403
+    assert strict.post(SUGGEST, form_data(section)).status_code == 403
+    assert not Vote.objects.exists()
+    assert not Resource.objects.filter(title="MLflow in an afternoon").exists()
+
+
+# Suggesting
+
+
+def test_suggest_page_offers_existing_tags(client, member, section):
+    ResourceFactory(tags=["kubernetes"])
+    html = client.get(SUGGEST).content.decode()
+    assert 'name="url"' in html
+    assert "kubernetes" in html
+
+
+def test_a_valid_suggestion_is_saved_pending_and_listed_in_my_suggestions(client, member, section):
+    response = client.post(SUGGEST, form_data(section))
+    assert response.status_code == 302
+    assert response["Location"] == "/resources/mine/"
+    resource = Resource.objects.get(title="MLflow in an afternoon")
+    assert resource.status == Status.PENDING
+    assert sorted(tag.name for tag in resource.tags.all()) == ["experiment-tracking", "mlflow"]
+    mine = client.get("/resources/mine/").content.decode()
+    assert "MLflow in an afternoon" in mine
+    assert "Pending review" in mine
+    assert "MLflow in an afternoon" not in client.get(section.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("url", "javascript:alert(1)", "Only http and https links are accepted"),
+        ("url", "ftp://example.com/file", "Only http and https links are accepted"),
+        ("url", "example.com", "http"),
+        ("url", "", "This field is required"),
+        ("title", "", "This field is required"),
+        ("title", "ab", "at least 3"),
+        ("title", "x" * 201, "at most 200"),
+        ("resource_type", "spaceship", "Select a valid choice"),
+        ("section", "999999", "Select a valid choice"),
+        ("cost", "priceless", "Select a valid choice"),
+        ("level", "guru", "Select a valid choice"),
+        ("tags", ", ".join(f"t{n}" for n in range(6)), "at most 5 tags"),
+        ("tags", "has space!", "not a valid tag"),
+        ("description", "x" * 2001, "at most 2000"),
+        ("title", "bad\x00null", "Null characters are not allowed"),
+    ],
+)
+def test_every_bad_input_gives_a_field_error(client, member, section, field, value, message):
+    response = client.post(SUGGEST, form_data(section, **{field: value}))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors, errors
+    assert any(message in error for error in errors[field]), errors[field]
+    assert not Resource.objects.exists()
+
+
+def test_a_duplicate_links_to_the_existing_public_resource(client, member, section):
+    existing = ResourceFactory(url="https://example.org/mlflow-afternoon")
+    response = client.post(
+        SUGGEST, form_data(section, url="https://www.example.org/mlflow-afternoon/?utm_source=x")
+    )
+    html = response.content.decode()
+    assert "already on the roadmap" in html
+    assert f'href="{existing.get_absolute_url()}"' in html
+    assert Resource.objects.count() == 1
+
+
+def test_a_duplicate_of_a_rejected_suggestion_is_stated_plainly(client, member, section):
+    hidden = ResourceFactory(url="https://example.org/mlflow-afternoon", status=Status.REJECTED)
+    html = client.post(SUGGEST, form_data(section)).content.decode()
+    assert "was suggested before and was not accepted" in html
+    assert hidden.get_absolute_url() not in html
+
+
+def test_hitting_the_new_account_limit_gives_a_message_not_an_error(client, section):
+    newcomer = VerifiedUserFactory()
+    client.force_login(newcomer)
+    for number in range(3):
+        ResourceFactory(submitted_by=newcomer, status=Status.PENDING, url=f"https://e.com/{number}")
+    response = client.post(SUGGEST, form_data(section))
+    assert response.status_code == 200
+    assert "at most 3 suggestions waiting" in response.content.decode()
+
+
+def test_the_submitter_edits_and_withdraws_a_pending_suggestion(client, member, section):
+    resource = ResourceFactory(submitted_by=member, status=Status.PENDING, section=section)
+    edit_url = f"/resources/{resource.pk}/edit/"
+    assert resource.title in client.get(edit_url).content.decode()
+    response = client.post(edit_url, form_data(section, title="A sharper title"))
+    assert response.status_code == 302
+    resource.refresh_from_db()
+    assert resource.title == "A sharper title"
+    client.post(f"/resources/{resource.pk}/withdraw/")
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_nobody_else_may_edit_or_withdraw(client, member):
+    other = ResourceFactory(submitted_by=UserFactory(), status=Status.PENDING)
+    assert client.get(f"/resources/{other.pk}/edit/").status_code == 404
+    assert client.post(f"/resources/{other.pk}/withdraw/").status_code == 404
+    assert Resource.objects.filter(pk=other.pk).exists()
+
+
+def test_my_suggestions_shows_only_mine(client, member):
+    ResourceFactory(submitted_by=member, title="Mine")
+    ResourceFactory(submitted_by=UserFactory(), title="Theirs")
+    html = client.get("/resources/mine/").content.decode()
+    assert "Mine" in html and "Theirs" not in html
+
+
+def test_submitters_see_their_pending_suggestion_page_but_others_do_not(client, member):
+    resource = ResourceFactory(submitted_by=member, status=Status.PENDING)
+    assert client.get(resource.get_absolute_url()).status_code == 200
+    client.force_login(UserFactory())
+    assert client.get(resource.get_absolute_url()).status_code == 404
+
+
+# Voting
+
+
+def test_a_vote_without_javascript_redirects_back_to_the_page(client, member):
+    resource = ResourceFactory()
+    response = client.post(
+        f"/resources/{resource.pk}/vote/", {"value": "up", "next": "/sections/x/?sort=new"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/sections/x/?sort=new"
+    resource.refresh_from_db()
+    assert resource.upvotes == 1
+
+
+def test_a_vote_never_redirects_to_another_host(client, member):
+    resource = ResourceFactory()
+    response = client.post(
+        f"/resources/{resource.pk}/vote/", {"value": "up", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == resource.get_absolute_url()
+
+
+def test_a_vote_with_htmx_returns_the_updated_widget(client, member):
+    resource = ResourceFactory()
+    response = client.post(
+        f"/resources/{resource.pk}/vote/", {"value": "down"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="vote-{resource.pk}"' in html
+    assert "<html" not in html
+    assert 'class="vote-button vote-down" aria-pressed="true"' in html
+    assert ">-1<" in html
+
+
+def test_a_bad_vote_value_is_a_clear_400(client, member):
+    resource = ResourceFactory()
+    assert client.post(f"/resources/{resource.pk}/vote/", {"value": "sideways"}).status_code == 400
+
+
+def test_voting_on_a_pending_resource_is_refused_with_a_message(client, member):
+    resource = ResourceFactory(status=Status.PENDING)
+    response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up"}, follow=True)
+    assert "Only resources on the roadmap can be voted on" in response.content.decode()
+    assert not Vote.objects.exists()
+
+
+def test_cards_show_the_score_and_my_own_vote(client, member, section):
+    resource = ResourceFactory(section=section, upvotes=3, downvotes=1)
+    VoteFactory(user=member, resource=resource, value=Vote.UP)
+    html = client.get(section.get_absolute_url()).content.decode()
+    assert 'class="vote-button vote-up" aria-pressed="true"' in html
+    assert ">2<" in html
+
+
+def test_anonymous_readers_are_invited_to_sign_in_to_vote(client, section):
+    ResourceFactory(section=section)
+    assert "Sign in to vote" in client.get(section.get_absolute_url()).content.decode()
+
+
+def test_section_query_count_is_the_same_for_a_member_with_votes(client, member, section):
+    resources = ResourceFactory.create_batch(5, section=section, tags=["a"])
+    VoteFactory(user=member, resource=resources[0])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(section.get_absolute_url())
+        return len(queries)
+
+    small = count()
+    for resource in ResourceFactory.create_batch(60, section=section, tags=["b"]):
+        VoteFactory(user=member, resource=resource, value=Vote.DOWN)
+    assert count() == small
+
+
+# Flagging
+
+
+def test_a_verified_reader_flags_a_resource(client, member):
+    resource = ResourceFactory()
+    response = client.post(f"/resources/{resource.pk}/flag/", {"reason": "broken_link"})
+    assert response.status_code == 302
+    assert Flag.objects.filter(resource=resource, user=member, reason="broken_link").exists()
+
+
+def test_flagging_twice_explains_instead_of_failing(client, member):
+    resource = ResourceFactory()
+    client.post(f"/resources/{resource.pk}/flag/", {"reason": "spam"})
+    response = client.post(f"/resources/{resource.pk}/flag/", {"reason": "outdated"})
+    assert response.status_code == 200
+    assert "already flagged" in response.content.decode()
+    assert Flag.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "data,field",
+    [({"reason": "other", "note": ""}, "note"), ({"reason": "bogus"}, "reason"), ({}, "reason")],
+)
+def test_bad_flags_give_field_errors(client, member, data, field):
+    resource = ResourceFactory()
+    response = client.post(f"/resources/{resource.pk}/flag/", data)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not Flag.objects.exists()
+
+
+def test_pending_resources_cannot_be_flagged_through_the_site(client, member):
+    resource = ResourceFactory(status=Status.PENDING)
+    assert client.get(f"/resources/{resource.pk}/flag/").status_code == 404
