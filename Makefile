@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve test lint format migrations-check install install-dev clean
+.PHONY: run serve test lint format migrations-check install install-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ run: install
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_roadmap
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-style: debug off, hashed static files, gunicorn (see gunicorn.conf.py and README).
+serve: install
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/python manage.py collectstatic --no-input -v0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/python manage.py createcachetable
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
+
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

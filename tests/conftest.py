@@ -31,6 +31,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Tests see pages as rendered; tests/test_page_cache.py turns the cache back on."""
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
+
+
 def _uses_database(request) -> bool:
     return request.node.get_closest_marker("django_db") is not None or bool(
         {"db", "transactional_db", "live_server"} & set(request.fixturenames)

@@ -1,0 +1,97 @@
+"""Cross-cutting request handling: one log line per request, and whole-page caching for
+anonymous readers."""
+
+import hashlib
+import logging
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from config.cache import content_version
+
+request_logger = logging.getLogger("mlops.request")
+
+
+class RequestLogMiddleware:
+    """Log one line per request with its method, path, status and duration."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        user = getattr(request, "user", None)
+        request_logger.info(
+            "%s %s %s %.2fms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "cache": response.get("X-Page-Cache", ""),
+                "remote_addr": request.META.get("REMOTE_ADDR", ""),
+            },
+        )
+        return response
+
+
+CACHEABLE_PATHS = re.compile(r"^/(?:$|sections/[-\w]+/$|resources/(?:\d+/)?$|tags/(?:[-\w]+/)?$)")
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve whole pages to anonymous readers from the cache.
+
+    Only requests without a session cookie qualify, so a signed-in reader never sees
+    someone else's page, and a response that sets a cookie is never stored. Keys carry
+    the content version, which every change to sections, resources or votes bumps.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        seconds = settings.ANONYMOUS_PAGE_CACHE_SECONDS
+        if seconds <= 0 or not self._cacheable_request(request):
+            return self.get_response(request)
+        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"page:{content_version()}:{request.method}:{digest}"
+        cached = cache.get(key)
+        if cached is not None:
+            cached["X-Page-Cache"] = "hit"
+            return cached
+        response = self.get_response(request)
+        if self._cacheable_response(response):
+            response["X-Page-Cache"] = "miss"
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            cache.set(key, response, seconds)
+        return response
+
+    @staticmethod
+    def _cacheable_request(request) -> bool:
+        return (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "HTTP_HX_REQUEST" not in request.META
+            and "HTTP_AUTHORIZATION" not in request.META
+            and CACHEABLE_PATHS.match(request.path) is not None
+        )
+
+    @staticmethod
+    def _cacheable_response(response) -> bool:
+        return (
+            response.status_code == 200
+            and not response.cookies
+            and not response.streaming
+            and "private" not in response.get("Cache-Control", "")
+            and "no-store" not in response.get("Cache-Control", "")
+        )

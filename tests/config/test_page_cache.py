@@ -1,0 +1,75 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from resources import services
+from resources.models import Status, Vote
+from resources.moderation import approve_resource
+from tests.factories import ResourceFactory, SectionFactory, UserFactory, VerifiedUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 60
+
+
+@pytest.fixture
+def section():
+    return SectionFactory(slug="tools", title="Tools")
+
+
+def get_counting_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response, len(queries)
+
+
+def test_an_anonymous_reader_gets_the_second_view_from_the_cache(client, section):
+    ResourceFactory(section=section)
+    first, _ = get_counting_queries(client, section.get_absolute_url())
+    second, queries = get_counting_queries(client, section.get_absolute_url())
+    assert first["X-Page-Cache"] == "miss"
+    assert second["X-Page-Cache"] == "hit"
+    assert second.content == first.content
+    assert queries <= 2  # the cache itself, when it lives in the database
+
+
+def test_signed_in_readers_never_get_a_cached_page(client, section):
+    client.get(section.get_absolute_url())
+    client.force_login(UserFactory(username="reader"))
+    response = client.get(section.get_absolute_url())
+    assert "X-Page-Cache" not in response
+    assert "reader" in response.content.decode()
+
+
+def test_a_vote_invalidates_the_cached_page(client, section, django_capture_on_commit_callbacks):
+    resource = ResourceFactory(section=section)
+    client.get(section.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cast_vote(user=UserFactory(), resource=resource, value=Vote.UP)
+    response = client.get(section.get_absolute_url())
+    assert response["X-Page-Cache"] == "miss"
+    assert 'aria-label="Score 1"' in response.content.decode()
+
+
+def test_an_approval_shows_on_the_cached_section_at_once(
+    client, section, django_capture_on_commit_callbacks
+):
+    suggestion = ResourceFactory(section=section, status=Status.PENDING, title="Fresh link")
+    assert "Fresh link" not in client.get(section.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_resource(resource=suggestion, moderator=VerifiedUserFactory(is_staff=True))
+    assert "Fresh link" in client.get(section.get_absolute_url()).content.decode()
+
+
+def test_pages_outside_the_public_set_are_not_cached(client, section):
+    for url in ["/resources/suggest/", "/healthz", "/accounts/login/", "/moderation/log/"]:
+        client.get(url)
+        assert "X-Page-Cache" not in client.get(url), url
+
+
+def test_htmx_fragments_are_not_cached(client, section):
+    response = client.get("/resources/?q=x", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    assert "X-Page-Cache" not in response
