@@ -15,6 +15,7 @@ SORTS = {"top": "Top", "new": "New", "trending": "Trending"}
 SEARCH_CONFIG = "english"
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
+MAX_TAGS = 10  # tags that can be combined in one search
 
 
 def search_vector():
@@ -127,7 +128,7 @@ class ResourceFilter(django_filters.FilterSet):
         ]
         # Any tag slug is acceptable; unknown ones simply match nothing.
         requested = self.data.getlist("tag") if hasattr(self.data, "getlist") else []
-        self.filters["tag"].extra["choices"] = [(slug, slug) for slug in requested[:10]]
+        self.filters["tag"].extra["choices"] = [(slug, slug) for slug in requested[:MAX_TAGS]]
 
     @property
     def qs(self):

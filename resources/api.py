@@ -1,0 +1,265 @@
+"""A read-only, public JSON API over the roadmap's sections and approved resources."""
+
+import json
+import re
+from datetime import UTC, datetime
+from functools import wraps
+
+from django import forms
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+from taggit.models import Tag
+
+from resources.filters import MAX_QUERY_LENGTH, MAX_TAGS, SORTS, ResourceFilter
+from resources.models import Cost, Level, Resource, ResourceType
+from resources.scoring import wilson_lower_bound
+from roadmap.markdown import render_markdown
+from roadmap.models import Section
+from roadmap.selectors import SectionNode, find_node, flatten, section_tree
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# ResourceFilter accepts the first ten requested tags; more would fail with a puzzling message.
+CACHE_CONTROL = "public, max-age=60"
+SAFE_METHODS = ("GET", "HEAD")
+FILTER_PARAMETERS = ("q", "section", "type", "tag", "level", "cost", "sort")
+PAGE_PARAMETERS = ("page", "page_size")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class PageForm(forms.Form):
+    page = forms.IntegerField(min_value=1, required=False)
+    page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+
+def api_response(data: dict, *, status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status)
+    # Anyone may read the API from any origin: it is public, read-only and never uses cookies.
+    response["Access-Control-Allow-Origin"] = "*"
+    if status == 200:
+        response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def error_response(errors: dict[str, list[str]], *, status: int = 400) -> JsonResponse:
+    return api_response({"errors": errors}, status=status)
+
+
+def read_only(view):
+    """Answer GET and HEAD; anything else is a JSON 405, never a CSRF failure page."""
+
+    @csrf_exempt  # nothing here changes state, so a POST must reach the 405 below
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in SAFE_METHODS:
+            response = error_response(
+                {"method": ["The API is read-only: only GET and HEAD are allowed."]}, status=405
+            )
+            response["Allow"] = ", ".join(SAFE_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def form_errors(form: forms.Form) -> dict[str, list[str]]:
+    return {
+        field: [str(message) for message in messages] for field, messages in form.errors.items()
+    }
+
+
+def control_character_errors(query, names) -> dict[str, list[str]]:
+    return {
+        name: ["Must not contain control characters."]
+        for name in names
+        if any(CONTROL_CHARACTERS.search(value) for value in query.getlist(name))
+    }
+
+
+def absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def page_link(request, number: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return absolute(request, f"{request.path}?{query.urlencode()}")
+
+
+def paginated(request, items, paging: PageForm, serialize) -> JsonResponse:
+    """One page of `items` in the common envelope, or a 400 when the page does not exist."""
+    page_size = paging.cleaned_data["page_size"] or DEFAULT_PAGE_SIZE
+    number = paging.cleaned_data["page"] or 1
+    paginator = Paginator(items, page_size)
+    if number > paginator.num_pages:
+        return error_response(
+            {"page": [f"Page {number} does not exist; the last is {paginator.num_pages}."]}
+        )
+    page = paginator.page(number)
+    return api_response(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "page_size": page_size,
+            "next": page_link(request, page.next_page_number()) if page.has_next() else None,
+            "previous": (
+                page_link(request, page.previous_page_number()) if page.has_previous() else None
+            ),
+            "results": [serialize(item) for item in page.object_list],
+        }
+    )
+
+
+def resource_data(request, resource: Resource) -> dict:
+    """The public fields of an approved resource; anything about its submitter stays out."""
+    section = resource.section
+    return {
+        "id": resource.pk,
+        "title": resource.title,
+        "url": resource.url,
+        "page_url": absolute(request, resource.get_absolute_url()),
+        "description": resource.description,
+        "description_html": resource.description_html,
+        "type": resource.resource_type,
+        "cost": resource.cost,
+        "level": resource.level or None,
+        "provider": resource.provider,
+        "section": {
+            "slug": section.slug,
+            "title": section.title,
+            "url": absolute(request, section.get_absolute_url()),
+        },
+        "tags": sorted((tag.name for tag in resource.tag_list), key=str.casefold),
+        "score": resource.score,
+        "upvotes": resource.upvotes,
+        "downvotes": resource.downvotes,
+        "wilson_score": resource.wilson_score,
+        "approved_at": resource.approved_at,
+    }
+
+
+def section_data(request, node: SectionNode, parent_slugs: dict[int, str]) -> dict:
+    section = node.section
+    return {
+        "slug": section.slug,
+        "title": section.title,
+        "summary": section.summary,
+        "parent": parent_slugs.get(section.parent_id),
+        "position": section.position,
+        "depth": node.depth,
+        "resource_count": node.resource_count,
+        "url": absolute(request, section.get_absolute_url()),
+    }
+
+
+def slugs_by_id(nodes: list[SectionNode]) -> dict[int, str]:
+    return {node.section.id: node.section.slug for node in nodes}
+
+
+@read_only
+def section_list(request):
+    if errors := control_character_errors(request.GET, PAGE_PARAMETERS):
+        return error_response(errors)
+    paging = PageForm(request.GET)
+    if not paging.is_valid():
+        return error_response(form_errors(paging))
+    nodes = flatten(section_tree())
+    parent_slugs = slugs_by_id(nodes)
+    return paginated(request, nodes, paging, lambda node: section_data(request, node, parent_slugs))
+
+
+@read_only
+def section_detail(request, slug):
+    tree = section_tree()
+    node = find_node(tree, slug)
+    if node is None:
+        return error_response({"slug": ["No section has this slug."]}, status=404)
+    parent_slugs = slugs_by_id(flatten(tree))
+    return api_response(
+        {**section_data(request, node, parent_slugs), "body_html": node.section.body_html}
+    )
+
+
+@read_only
+def resource_list(request):
+    query = request.GET
+    if errors := control_character_errors(query, FILTER_PARAMETERS + PAGE_PARAMETERS):
+        return error_response(errors)
+    paging = PageForm(query)
+    filterset = ResourceFilter(query, queryset=Resource.objects.approved().for_cards())
+    errors = {**form_errors(paging), **form_errors(filterset.form)}
+    if len(query.getlist("tag")) > MAX_TAGS:
+        errors["tag"] = [f"At most {MAX_TAGS} tags can be combined."]
+    if errors:
+        return error_response(errors)
+    return paginated(
+        request, filterset.qs, paging, lambda resource: resource_data(request, resource)
+    )
+
+
+@read_only
+def resource_detail(request, pk):
+    resource = Resource.objects.approved().for_cards().filter(pk=pk).first()
+    if resource is None:
+        return error_response({"id": ["No approved resource has this id."]}, status=404)
+    return api_response(resource_data(request, resource))
+
+
+def example_resource() -> Resource:
+    """An unsaved resource for the documentation, serialised by the same code as real ones."""
+    description = "A free, code-first course on production-grade ML applications."
+    resource = Resource(
+        pk=42,
+        title="Made With ML",
+        url="https://madewithml.com/",
+        description=description,
+        description_html=render_markdown(description),
+        resource_type=ResourceType.COURSE,
+        cost=Cost.FREE,
+        level=Level.INTERMEDIATE,
+        provider="Goku Mohandas",
+        section=Section(slug="courses", title="Courses"),
+        upvotes=12,
+        downvotes=1,
+        wilson_score=wilson_lower_bound(12, 1),
+        approved_at=datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC),
+    )
+    resource.tag_list = [Tag(name=name) for name in ("ci-cd", "end-to-end", "testing")]
+    return resource
+
+
+@require_safe
+def docs(request):
+    resources_url = absolute(request, reverse("api:resources"))
+    example_request = f"{resources_url}?type=course&cost=free&sort=top&page_size=1"
+    example_response = {
+        "count": 14,
+        "page": 1,
+        "pages": 14,
+        "page_size": 1,
+        "next": f"{example_request}&page=2",
+        "previous": None,
+        "results": [resource_data(request, example_resource())],
+    }
+    return render(
+        request,
+        "api/docs.html",
+        {
+            "example_request": example_request,
+            "example_response": json.dumps(example_response, cls=DjangoJSONEncoder, indent=2),
+            "types": ResourceType.choices,
+            "costs": Cost.choices,
+            "levels": Level.choices,
+            "sorts": SORTS,
+            "max_query_length": MAX_QUERY_LENGTH,
+            "max_tags": MAX_TAGS,
+            "default_page_size": DEFAULT_PAGE_SIZE,
+            "max_page_size": MAX_PAGE_SIZE,
+        },
+    )
