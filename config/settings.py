@@ -118,6 +118,9 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
+            # A file, not shared memory, so that tests exercise the same locking (WAL,
+            # IMMEDIATE, busy timeout) as the running site, concurrency tests included.
+            "TEST": {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
 

@@ -36,12 +36,14 @@ def queue(live_server):
             title="Buy my bootcamp now",
             url="https://bootcamp.example/promo",
             section=section,
-            submitted_by=UserFactory(username="bob"),
+            submitted_by=verify_email(UserFactory(username="bob")),
         ),
     }
 
 
-def test_a_moderator_rejects_one_suggestion_and_approves_another(live_server, queue, page: Page):
+def test_a_moderator_rejects_one_suggestion_and_approves_another(
+    live_server, queue, page: Page, browser
+):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
@@ -98,4 +100,18 @@ def test_a_moderator_rejects_one_suggestion_and_approves_another(live_server, qu
     queue["bad"].refresh_from_db()
     queue["good"].refresh_from_db()
     assert (queue["bad"].status, queue["good"].status) == (Status.REJECTED, Status.APPROVED)
+
+    # The rejected suggestion's submitter sees the reason in "My suggestions".
+    submitter = browser.new_context().new_page()
+    submitter.goto(live_server.url + reverse("account_login") + "?next=/resources/mine/")
+    submitter.locator("input[name=login]").fill("bob")
+    submitter.locator("input[name=password]").fill(PASSWORD)
+    submitter.locator("form:has(input[name=password]) [type=submit]").first.click()
+    expect(submitter).to_have_url(live_server.url + "/resources/mine/")
+    rejected = submitter.locator(".suggestion", has_text="Buy my bootcamp now")
+    expect(rejected).to_contain_text("Rejected")
+    expect(rejected.locator(".rejection-reason")).to_contain_text(
+        "Low quality or spam: A sales page, not a tutorial."
+    )
+    submitter.context.close()
     assert errors == []

@@ -2,42 +2,38 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from resources import services
 from resources.models import Resource, Vote
 from tests.factories import ResourceFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 32
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("real row locks and parallel writers need PostgreSQL")
-
-
-def run_concurrently(jobs, workers: int = 16):
-    barrier = threading.Barrier(min(workers, len(jobs)))
+def run_concurrently(jobs, workers: int = THREADS):
+    """Run the jobs on `workers` threads that all start at the same moment."""
+    start = threading.Event()
 
     def run(job):
         try:
-            try:
-                barrier.wait(timeout=10)
-            except threading.BrokenBarrierError:
-                pass
+            start.wait(timeout=10)
             return job()
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, jobs))
+        futures = [pool.submit(run, job) for job in jobs]
+        start.set()
+        return [future.result() for future in futures]
 
 
 def test_concurrent_votes_are_neither_lost_nor_doubled():
     resource = ResourceFactory()
-    voters = UserFactory.create_batch(40)
-    up, down = voters[:25], voters[25:]
+    voters = UserFactory.create_batch(48)
+    up, down = voters[:30], voters[30:]
     jobs = [
         (
             lambda user=user, value=value: services.cast_vote(
@@ -49,17 +45,17 @@ def test_concurrent_votes_are_neither_lost_nor_doubled():
     ]
     run_concurrently(jobs)
     resource.refresh_from_db()
-    assert (resource.upvotes, resource.downvotes) == (25, 15)
-    assert Vote.objects.filter(resource=resource).count() == 40
+    assert (resource.upvotes, resource.downvotes) == (30, 18)
+    assert Vote.objects.filter(resource=resource).count() == 48
 
 
 def test_concurrent_switches_and_takebacks_end_with_exact_totals():
     resource = ResourceFactory()
-    voters = UserFactory.create_batch(30)
+    voters = UserFactory.create_batch(32)
     for user in voters:
         services.cast_vote(user=user, resource=resource, value=Vote.UP)
-    # The first ten take their vote back, the next ten switch to down, the rest vote up again
-    # (which also takes it back): all at once.
+    # The first ten and the last twelve vote up again, which takes the vote back; the ten
+    # between switch to down: all 32 at once.
     jobs = [
         (
             lambda user=user, value=value: services.cast_vote(
@@ -67,7 +63,7 @@ def test_concurrent_switches_and_takebacks_end_with_exact_totals():
             )
         )
         for user, value in zip(
-            voters, [Vote.UP] * 10 + [Vote.DOWN] * 10 + [Vote.UP] * 10, strict=True
+            voters, [Vote.UP] * 10 + [Vote.DOWN] * 10 + [Vote.UP] * 12, strict=True
         )
     ]
     run_concurrently(jobs)
@@ -89,7 +85,7 @@ def test_the_same_user_double_clicking_never_leaves_two_votes():
 
 def test_concurrent_suggestions_of_one_link_create_exactly_one_resource():
     section = ResourceFactory().section
-    users = UserFactory.create_batch(12)
+    users = UserFactory.create_batch(20)
 
     def suggest(user):
         try:
@@ -109,5 +105,5 @@ def test_concurrent_suggestions_of_one_link_create_exactly_one_resource():
 
     outcomes = run_concurrently([lambda user=user: suggest(user) for user in users])
     assert sorted(outcomes).count("created") == 1
-    assert outcomes.count("duplicate") == 11
+    assert outcomes.count("duplicate") == 19
     assert Resource.objects.filter(normalized_url="https://example.com/same").count() == 1
