@@ -69,6 +69,23 @@ class ResourceQuerySet(models.QuerySet):
             my_vote=Coalesce(models.Subquery(mine), 0, output_field=models.IntegerField())
         )
 
+    def with_user_progress(self, user) -> "ResourceQuerySet":
+        """Annotate `my_progress`: the user's ProgressState on each resource, "" when none."""
+        if not getattr(user, "is_authenticated", False):
+            return self.annotate(my_progress=models.Value("", output_field=models.CharField()))
+        mine = Progress.objects.filter(user=user, resource=models.OuterRef("pk")).values("state")[
+            :1
+        ]
+        return self.annotate(
+            my_progress=Coalesce(
+                models.Subquery(mine), models.Value(""), output_field=models.CharField()
+            )
+        )
+
+    def due_for_link_check(self) -> "ResourceQuerySet":
+        """Approved resources, those never checked first, then the longest unchecked."""
+        return self.approved().order_by(models.F("link_checked_at").asc(nulls_first=True), "id")
+
     def order_by_top(self) -> "ResourceQuerySet":
         return self.order_by("-wilson_score", "-created_at", "-id")
 
@@ -77,6 +94,10 @@ class ResourceQuerySet(models.QuerySet):
 
     def order_by_new(self) -> "ResourceQuerySet":
         return self.order_by("-created_at", "-id")
+
+
+# Two failed checks in a row, not one, so that a site's brief outage does not count.
+LINK_FAILURES_BEFORE_BROKEN = 2
 
 
 class Resource(models.Model):
@@ -120,6 +141,22 @@ class Resource(models.Model):
     rejection_reason = models.TextField(blank=True)
     link_broken = models.BooleanField(
         "link is broken", default=False, help_text="Readers reported that the link is dead."
+    )
+    # The automatic link check (manage.py check_links) keeps the outcome of its last visit.
+    link_checked_at = models.DateTimeField(
+        "link last checked", null=True, blank=True, editable=False
+    )
+    link_status_code = models.PositiveSmallIntegerField(
+        "HTTP status of the last check", null=True, blank=True, editable=False
+    )
+    link_error = models.CharField(
+        "error of the last check", max_length=500, blank=True, editable=False
+    )
+    link_final_url = models.URLField(
+        "address after redirects", max_length=2000, blank=True, editable=False
+    )
+    link_failures = models.PositiveSmallIntegerField(
+        "failed checks in a row", default=0, editable=False
     )
     # Set when a moderator merged this duplicate into another resource; its old address
     # redirects there.
@@ -182,6 +219,11 @@ class Resource(models.Model):
     def is_public(self) -> bool:
         return self.status == Status.APPROVED
 
+    @property
+    def link_may_be_broken(self) -> bool:
+        """Moderators marked it broken, or the link check failed often enough in a row."""
+        return self.link_broken or self.link_failures >= LINK_FAILURES_BEFORE_BROKEN
+
 
 class Vote(models.Model):
     """One user's up (+1) or down (-1) vote on one resource."""
@@ -205,6 +247,56 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.value:+d} {self.resource}"
+
+
+class ProgressState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SAVED = "saved", "Saved"
+    DONE = "done", "Done"
+
+
+class ProgressQuerySet(models.QuerySet):
+    def done_counts_by_section(self, user) -> dict[int, int]:
+        """{section id: approved resources the user has done there}, in one grouped query."""
+        rows = (
+            self.filter(user=user, state=ProgressState.DONE, resource__status=Status.APPROVED)
+            .values("resource__section_id")
+            .annotate(done=models.Count("id"))
+            .order_by()
+        )
+        return {row["resource__section_id"]: row["done"] for row in rows}
+
+    def for_learning_page(self, user) -> "ProgressQuerySet":
+        """One user's tracked resources with their sections, most recently changed first."""
+        return (
+            self.filter(user=user)
+            .select_related("resource__section")
+            .order_by("-updated_at", "-id")
+        )
+
+
+class Progress(models.Model):
+    """Where one user stands with one resource; private to that user. No row: not tracked."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="progress")
+    state = models.CharField(max_length=12, choices=ProgressState.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "progress"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="one_progress_per_user"),
+            choices_check("state", ProgressState, "progress_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_state_display()} {self.resource}"
 
 
 class FlagReason(models.TextChoices):

@@ -26,6 +26,7 @@ from resources.models import (
     FlagStatus,
     ModerationAction,
     ModerationEvent,
+    Progress,
     Resource,
     Status,
     Vote,
@@ -168,6 +169,10 @@ def merge_resources(*, source: Resource, target: Resource, moderator: AbstractBa
         target_voters = Vote.objects.filter(resource=dst).values("user_id")
         Vote.objects.filter(resource=src, user_id__in=target_voters).delete()
         Vote.objects.filter(resource=src).update(resource=dst)
+        # Readers' progress follows too, unless they already track the target.
+        trackers = Progress.objects.filter(resource=dst).values("user_id")
+        Progress.objects.filter(resource=src, user_id__in=trackers).delete()
+        Progress.objects.filter(resource=src).update(resource=dst)
 
         list(Flag.objects.select_for_update().filter(resource__in=[src, dst]))
         # One open flag per user and resource: a reader who flagged both keeps the target's.

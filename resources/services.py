@@ -1,4 +1,4 @@
-"""State changes made by community members: suggestions, votes and flags."""
+"""State changes made by community members: suggestions, votes, flags and progress."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,7 +8,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from resources.models import Flag, FlagReason, FlagStatus, Resource, Status, Vote
+from resources.models import (
+    Flag,
+    FlagReason,
+    FlagStatus,
+    Progress,
+    ProgressState,
+    Resource,
+    Status,
+    Vote,
+)
 from resources.normalize import normalize_url
 from resources.scoring import hot_score, wilson_lower_bound
 
@@ -211,3 +220,24 @@ def flag_resource(*, user, resource: Resource, reason: str, note: str = "") -> F
             raise NotAllowed(
                 "You have already flagged this resource; moderators will look at it."
             ) from None
+
+
+def set_progress(*, user, resource: Resource, state: str | None) -> Progress | None:
+    """Record where the user stands with a resource; None forgets it (any resource, any time).
+
+    Only resources on the roadmap can be marked, so that nobody tracks a pending suggestion.
+    """
+    if state is None:
+        with transaction.atomic():
+            Progress.objects.filter(user=user, resource_id=resource.pk).delete()
+        return None
+    if state not in ProgressState.values:
+        raise NotAllowed("Choose done, in progress or saved.")
+    with transaction.atomic():
+        if not Resource.objects.approved().filter(pk=resource.pk).exists():
+            raise NotAllowed("Only resources on the roadmap can be tracked.")
+        # update_or_create retries the lookup when a concurrent request inserted the row first.
+        progress, _ = Progress.objects.update_or_create(
+            user=user, resource_id=resource.pk, defaults={"state": state}
+        )
+    return progress

@@ -24,7 +24,10 @@ def community_context(request) -> dict:
 
 
 def resource_detail(request, pk):
-    resource = get_object_or_404(Resource.objects.for_cards().with_user_vote(request.user), pk=pk)
+    resource = get_object_or_404(
+        Resource.objects.for_cards().with_user_vote(request.user).with_user_progress(request.user),
+        pk=pk,
+    )
     if resource.merged_into_id:
         return redirect("resources:detail", pk=resource.merged_into_id, permanent=True)
     if not resource.is_public and not _may_see_unpublished(request.user, resource):
@@ -229,7 +232,10 @@ def explorer(request, tag_slug=None):
             data.appendlist("tag", tag_slug)
     filterset = ResourceFilter(
         data,
-        queryset=Resource.objects.approved().for_cards().with_user_vote(request.user),
+        queryset=Resource.objects.approved()
+        .for_cards()
+        .with_user_vote(request.user)
+        .with_user_progress(request.user),
     )
     results = filterset.qs if filterset.is_valid() else Resource.objects.none()
     page = Paginator(results, EXPLORER_PAGE_SIZE).get_page(request.GET.get("page"))

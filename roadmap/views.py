@@ -3,16 +3,17 @@ from itertools import groupby
 from django.http import Http404
 from django.shortcuts import render
 
-from resources.models import Resource, ResourceType
+from resources.models import Progress, Resource, ResourceType
 from resources.views import community_context
 from roadmap.models import Roadmap
-from roadmap.selectors import find_node, flatten, section_tree
+from roadmap.selectors import SectionNode, find_node, flatten, section_tree
 
 SORTS = {"top": "Top", "new": "New"}
 
 
 def home(request):
     tree = section_tree()
+    show_progress = attach_progress(tree, request.user)
     return render(
         request,
         "roadmap/home.html",
@@ -20,8 +21,30 @@ def home(request):
             "roadmap": Roadmap.objects.filter(pk=1).first(),
             "tree": tree,
             "resource_total": sum(node.resource_count for node in tree),
+            "show_progress": show_progress,
+            "done_total": sum(node.done_count for node in tree) if show_progress else 0,
         },
     )
+
+
+def attach_progress(tree: list[SectionNode], user) -> bool:
+    """Give every node `done_count`: the user's done resources in it and below it.
+
+    One grouped query for the whole tree; False (and no query) for anonymous readers.
+    """
+    if not user.is_authenticated:
+        return False
+    done_by_section = Progress.objects.done_counts_by_section(user)
+
+    def count(node: SectionNode) -> int:
+        node.done_count = done_by_section.get(node.section.id, 0) + sum(
+            count(child) for child in node.children
+        )
+        return node.done_count
+
+    for node in tree:
+        count(node)
+    return True
 
 
 def group_by_type(resources) -> list[tuple[str, list[Resource]]]:
@@ -43,11 +66,13 @@ def section_detail(request, slug):
     sort = request.GET.get("sort", "top")
     if sort not in SORTS:
         sort = "top"
+    show_progress = attach_progress(tree, request.user)
     subtree = flatten([node])
     resources = (
         Resource.objects.approved()
         .for_cards()
         .with_user_vote(request.user)
+        .with_user_progress(request.user)
         .filter(section__in=[item.section for item in subtree])
     )
     resources = resources.order_by_top() if sort == "top" else resources.order_by_new()
@@ -76,6 +101,7 @@ def section_detail(request, slug):
             "next": reading_order[index + 1] if index + 1 < len(reading_order) else None,
             "sort": sort,
             "sorts": SORTS,
+            "show_progress": show_progress,
             **community_context(request),
         },
     )

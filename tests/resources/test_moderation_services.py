@@ -11,6 +11,7 @@ from resources.models import (
     FlagStatus,
     ModerationAction,
     ModerationEvent,
+    Progress,
     Resource,
     Status,
     Vote,
@@ -286,6 +287,21 @@ def test_merge_moves_votes_and_keeps_the_targets_vote_for_users_who_voted_on_bot
         (both.pk, target.pk, Vote.DOWN),
         (only_source.pk, target.pk, Vote.UP),
         (only_target.pk, target.pk, Vote.UP),
+    }
+
+
+def test_merge_moves_progress_and_keeps_the_targets_for_readers_who_track_both(moderator):
+    source, target = ResourceFactory(), ResourceFactory()
+    both, only_source = UserFactory(), UserFactory()
+    Progress.objects.create(user=both, resource=source, state="done")
+    Progress.objects.create(user=both, resource=target, state="saved")
+    Progress.objects.create(user=only_source, resource=source, state="in_progress")
+
+    merge_resources(source=source, target=target, moderator=moderator)
+
+    assert set(Progress.objects.values_list("user", "resource", "state")) == {
+        (both.pk, target.pk, "saved"),
+        (only_source.pk, target.pk, "in_progress"),
     }
 
 

@@ -1,0 +1,116 @@
+"""A reader's own learning progress: marking resources, the learning page and its export."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from resources import services
+from resources.models import Progress, ProgressState, Resource
+from resources.views import _safe_next
+
+CLEAR = "clear"
+# The order the learning page lists the states in.
+LEARNING_GROUPS = (ProgressState.IN_PROGRESS, ProgressState.SAVED, ProgressState.DONE)
+
+
+def login_required_for_htmx(view_func: Callable) -> Callable:
+    """login_required, except that an htmx request is told to load the sign-in page whole
+    instead of swapping it into a fragment."""
+    protected = login_required(view_func)
+
+    @wraps(view_func)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and request.headers.get("HX-Request") == "true":
+            back = _safe_next(request, request.headers.get("Referer", "") or "/")
+            return HttpResponse(status=204, headers={"HX-Redirect": redirect_to_login(back).url})
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+@login_required_for_htmx
+@require_POST
+def set_progress(request, pk):
+    resource = get_object_or_404(Resource, pk=pk)
+    choice = request.POST.get("state", "")
+    if choice != CLEAR and choice not in ProgressState.values:
+        return HttpResponseBadRequest("Choose done, in progress or saved.")
+    state = None if choice == CLEAR else choice
+    next_url = _safe_next(request, resource.get_absolute_url())
+    is_htmx = request.headers.get("HX-Request") == "true"
+    context = {"resource": resource, "progress_next": next_url}
+    try:
+        services.set_progress(user=request.user, resource=resource, state=state)
+    except services.NotAllowed as error:
+        if is_htmx:
+            resource.my_progress = _current_state(request.user, resource)
+            return render(
+                request,
+                "partials/progress_control.html",
+                {**context, "progress_error": str(error)},
+            )
+        messages.error(request, str(error))
+        return redirect(next_url)
+    if is_htmx:
+        resource.my_progress = state or ""
+        return render(request, "partials/progress_control.html", context)
+    return redirect(next_url)
+
+
+@never_cache
+@login_required
+@require_GET
+def learning(request):
+    tracked = list(Progress.objects.for_learning_page(request.user))
+    groups = [
+        {
+            "state": state,
+            "label": state.label,
+            "items": [item for item in tracked if item.state == state],
+        }
+        for state in LEARNING_GROUPS
+    ]
+    for item in tracked:
+        # The cards' progress control reads the state from the resource, as on section pages.
+        item.resource.my_progress = item.state
+    return render(
+        request,
+        "resources/learning.html",
+        {"groups": groups, "total": len(tracked)},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def export(request):
+    rows = [
+        {
+            "resource_id": item.resource_id,
+            "title": item.resource.title,
+            "url": item.resource.url,
+            "section": item.resource.section.title,
+            "state": item.state,
+            "updated_at": item.updated_at.isoformat(),
+        }
+        for item in Progress.objects.for_learning_page(request.user)
+    ]
+    response = JsonResponse(rows, safe=False, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="mlops-roadmap-progress.json"'
+    return response
+
+
+def _current_state(user, resource: Resource) -> str:
+    return (
+        Progress.objects.filter(user=user, resource=resource)
+        .values_list("state", flat=True)
+        .first()
+        or ""
+    )
