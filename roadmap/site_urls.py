@@ -1,3 +1,32 @@
+"""Feeds, the sitemap, robots.txt and the roadmap as Markdown, at the site root."""
+
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import path
+
+from roadmap import feeds, site_views
+from roadmap.sitemaps import SITEMAPS
+
 app_name = "site"
 
-urlpatterns = []
+urlpatterns = [
+    path("feeds/resources/rss/", feeds.NewResourcesFeed(), name="resources_rss"),
+    path("feeds/resources/atom/", feeds.NewResourcesAtomFeed(), name="resources_atom"),
+    path("feeds/sections/<slug:slug>/rss/", feeds.SectionFeed(), name="section_rss"),
+    path("feeds/sections/<slug:slug>/atom/", feeds.SectionAtomFeed(), name="section_atom"),
+    path("feeds/tags/<slug:slug>/rss/", feeds.TagFeed(), name="tag_rss"),
+    path("feeds/tags/<slug:slug>/atom/", feeds.TagAtomFeed(), name="tag_atom"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "site:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<str:section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
+    path("robots.txt", site_views.robots_txt, name="robots"),
+    path("roadmap.md", site_views.roadmap_markdown, name="markdown"),
+]

@@ -77,7 +77,8 @@ def test_every_page_sends_a_strict_content_security_policy(client):
 def test_pages_load_nothing_from_another_host(client):
     html = client.get("/").content.decode()
     loads = re.findall(
-        r'<script[^>]*src="([^"]*)"|<link(?![^>]*rel="canonical")[^>]*href="([^"]*)"', html
+        r'<script[^>]*src="([^"]*)"|<link(?![^>]*rel="(?:canonical|alternate)")[^>]*href="([^"]*)"',
+        html,
     )
     urls = [url for pair in loads for url in pair if url]
     assert urls and all(url.startswith("/static/") for url in urls), urls

@@ -1,0 +1,118 @@
+"""RSS and Atom feeds of newly approved resources: site-wide, per section and per tag."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import F, Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from taggit.models import Tag
+
+from resources.models import Resource
+from roadmap.selectors import find_node, flatten, section_tree
+
+FEED_SIZE = 50
+
+
+def newest_approved(resources=None):
+    """The latest approvals with everything an item shows, in two queries."""
+    resources = Resource.objects.approved() if resources is None else resources
+    return (
+        resources.select_related("section")
+        .prefetch_related(Prefetch("tags", to_attr="tag_list"))
+        .order_by(F("approved_at").desc(nulls_last=True), "-id")[:FEED_SIZE]
+    )
+
+
+class NewResourcesFeed(Feed):
+    """Every resource newly approved on the site, newest first."""
+
+    description_template = "roadmap/feeds/resource_description.html"
+
+    def title(self, obj=None) -> str:
+        return f"{settings.SITE_NAME}: new resources"
+
+    def link(self, obj=None) -> str:
+        return reverse("roadmap:home")
+
+    def description(self, obj=None) -> str:
+        return f"Resources newly approved on the {settings.SITE_NAME}, newest first."
+
+    def subtitle(self, obj=None) -> str:  # Atom's name for the description
+        return self.description(obj)
+
+    def items(self, obj=None):
+        return newest_approved()
+
+    def item_title(self, item: Resource) -> str:
+        return item.title
+
+    def item_link(self, item: Resource) -> str:
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item: Resource):
+        return item.approved_at
+
+    def item_updateddate(self, item: Resource):
+        return item.approved_at
+
+    def item_author_name(self, item: Resource) -> str | None:
+        return item.provider or None
+
+    def item_categories(self, item: Resource) -> list[str]:
+        return sorted(tag.name for tag in item.tag_list)
+
+
+class NewResourcesAtomFeed(NewResourcesFeed):
+    feed_type = Atom1Feed
+
+
+class SectionFeed(NewResourcesFeed):
+    """Resources newly approved in one section or any section below it."""
+
+    def get_object(self, request, slug: str):
+        node = find_node(section_tree(), slug)
+        if node is None:
+            raise Http404("No such section")
+        return node
+
+    def title(self, node) -> str:
+        return f"{settings.SITE_NAME}: new in {node.section.title}"
+
+    def link(self, node) -> str:
+        return node.section.get_absolute_url()
+
+    def description(self, node) -> str:
+        return f"Resources newly approved in {node.section.title} and its sub-sections."
+
+    def items(self, node):
+        sections = [item.section.id for item in flatten([node])]
+        return newest_approved(Resource.objects.approved().filter(section_id__in=sections))
+
+
+class SectionAtomFeed(SectionFeed):
+    feed_type = Atom1Feed
+
+
+class TagFeed(NewResourcesFeed):
+    """Resources newly approved with one tag."""
+
+    def get_object(self, request, slug: str) -> Tag:
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, tag: Tag) -> str:
+        return f"{settings.SITE_NAME}: new resources tagged #{tag.name}"
+
+    def link(self, tag: Tag) -> str:
+        return reverse("tag", kwargs={"tag_slug": tag.slug})
+
+    def description(self, tag: Tag) -> str:
+        return f"Resources newly approved with the tag #{tag.name}."
+
+    def items(self, tag: Tag):
+        return newest_approved(Resource.objects.approved().filter(tags=tag))
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = Atom1Feed
