@@ -286,6 +286,11 @@ class ResourceAdmin(admin.ModelAdmin):
         "wilson_score",
         "created_at",
         "updated_at",
+        "link_checked_at",
+        "link_status_code",
+        "link_error",
+        "link_final_url",
+        "link_failures",
     )
     fieldsets = (
         (
@@ -313,6 +318,19 @@ class ResourceAdmin(admin.ModelAdmin):
         (
             "Earlier decisions",
             {"fields": ("rejection_reason", "merged_into_link", "approved_at")},
+        ),
+        (
+            "Link health (manage.py check_links)",
+            {
+                "fields": (
+                    "link_checked_at",
+                    "link_status_code",
+                    "link_error",
+                    "link_final_url",
+                    "link_failures",
+                ),
+                "classes": ("collapse",),
+            },
         ),
         (
             "Votes and dates",
