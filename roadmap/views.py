@@ -1,5 +1,8 @@
+from dataclasses import dataclass
 from itertools import groupby
 
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.shortcuts import render
 
@@ -9,6 +12,8 @@ from roadmap.models import Roadmap
 from roadmap.selectors import SectionNode, find_node, flatten, section_tree
 
 SORTS = {"top": "Top", "new": "New"}
+# Cards shown per section and type; the explorer lists the rest.
+SECTION_GROUP_LIMIT = 12
 
 
 def home(request):
@@ -47,15 +52,41 @@ def attach_progress(tree: list[SectionNode], user) -> bool:
     return True
 
 
-def group_by_type(resources) -> list[tuple[str, list[Resource]]]:
+@dataclass
+class ResourceGroup:
+    kind: str
+    label: str
+    resources: list
+    total: int
+
+
+def group_by_type(resources, totals: dict[str, int]) -> list[ResourceGroup]:
     """Cards grouped by type, groups in the order the types are declared."""
     order = {value: index for index, value in enumerate(ResourceType.values)}
     ranked = sorted(resources, key=lambda r: order[r.resource_type])  # stable: keeps sort
     labels = dict(ResourceType.choices)
-    return [
-        (labels[kind], list(items))
-        for kind, items in groupby(ranked, key=lambda r: r.resource_type)
-    ]
+    groups = []
+    for kind, items in groupby(ranked, key=lambda r: r.resource_type):
+        items = list(items)
+        groups.append(ResourceGroup(kind, labels[kind], items, totals.get(kind, len(items))))
+    return groups
+
+
+def top_of_each_group(queryset, sort: str):
+    """At most SECTION_GROUP_LIMIT cards per section and type, best first, in one query."""
+    if sort == "new":
+        ordering = [F("created_at").desc(), F("id").desc()]
+    else:
+        ordering = [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
+    return (
+        queryset.annotate(
+            group_rank=Window(
+                RowNumber(), partition_by=[F("section_id"), F("resource_type")], order_by=ordering
+            )
+        )
+        .filter(group_rank__lte=SECTION_GROUP_LIMIT)
+        .order_by(*ordering)
+    )
 
 
 def section_detail(request, slug):
@@ -68,22 +99,26 @@ def section_detail(request, slug):
         sort = "top"
     show_progress = attach_progress(tree, request.user)
     subtree = flatten([node])
-    resources = (
-        Resource.objects.approved()
-        .for_cards()
-        .with_user_vote(request.user)
-        .with_user_progress(request.user)
-        .filter(section__in=[item.section for item in subtree])
+    in_subtree = Resource.objects.approved().filter(section__in=[item.section for item in subtree])
+    resources = top_of_each_group(
+        in_subtree.for_cards().with_user_vote(request.user).with_user_progress(request.user),
+        sort,
     )
-    resources = resources.order_by_top() if sort == "top" else resources.order_by_new()
     by_section: dict[int, list[Resource]] = {}
     for resource in resources:
         by_section.setdefault(resource.section_id, []).append(resource)
+    totals: dict[int, dict[str, int]] = {}
+    for section_id, kind, count in (
+        in_subtree.order_by().values_list("section_id", "resource_type").annotate(count=Count("id"))
+    ):
+        totals.setdefault(section_id, {})[kind] = count
     blocks = [
         {
             "node": item,
             "depth": item.depth - node.depth,
-            "groups": group_by_type(by_section.get(item.section.id, [])),
+            "groups": group_by_type(
+                by_section.get(item.section.id, []), totals.get(item.section.id, {})
+            ),
         }
         for item in subtree
     ]

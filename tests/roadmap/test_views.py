@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from resources.models import Status
+from roadmap import views
 from roadmap.models import Roadmap
 from tests.factories import ResourceFactory, SectionFactory
 
@@ -141,3 +142,18 @@ def test_healthz_answers(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def test_a_large_group_shows_its_best_cards_and_links_to_the_rest(client, roadmap_tree):
+    _, courses, _ = roadmap_tree
+    ResourceFactory.create_batch(20, section=courses, resource_type="course", wilson_score=0.1)
+    best = ResourceFactory(section=courses, resource_type="course", title="Best", wilson_score=0.9)
+    response = client.get(courses.get_absolute_url())
+    [block] = response.context["blocks"]
+    [group] = block["groups"]
+    assert group.total == 21
+    assert len(group.resources) == views.SECTION_GROUP_LIMIT
+    assert group.resources[0] == best
+    html = response.content.decode()
+    assert "All 21 courses in Courses" in html
+    assert "/resources/?section=courses&amp;type=course&amp;sort=top" in html
