@@ -1,5 +1,7 @@
 """The explorer's filters and sort orders, shared by the HTML explorer and the JSON API."""
 
+import re
+
 import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -16,6 +18,7 @@ SEARCH_CONFIG = "english"
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 MAX_TAGS = 10  # tags that can be combined in one search
+TAG_SLUG = re.compile(r"[-\w]+")
 
 
 def search_vector():
@@ -128,7 +131,9 @@ class ResourceFilter(django_filters.FilterSet):
         ]
         # Any tag slug is acceptable; unknown ones simply match nothing.
         requested = self.data.getlist("tag") if hasattr(self.data, "getlist") else []
-        self.filters["tag"].extra["choices"] = [(slug, slug) for slug in requested[:MAX_TAGS]]
+        self.filters["tag"].extra["choices"] = [
+            (slug, slug) for slug in requested[:MAX_TAGS] if TAG_SLUG.fullmatch(slug)
+        ]
 
     @property
     def qs(self):

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from taggit.models import Tag
 
 from resources.models import Resource
@@ -36,11 +37,15 @@ class NewResourcesFeed(Feed):
     def link(self, obj=None) -> str:
         return reverse("roadmap:home")
 
-    def description(self, obj=None) -> str:
+    def summary_text(self, obj=None) -> str:
         return f"Resources newly approved on the {settings.SITE_NAME}, newest first."
 
-    def subtitle(self, obj=None) -> str:  # Atom's name for the description
-        return self.description(obj)
+    def description(self, obj=None) -> str:
+        # RSS readers render the channel description as HTML; names in it must stay text.
+        return escape(self.summary_text(obj))
+
+    def subtitle(self, obj=None) -> str:  # Atom's name for the description, plain text
+        return self.summary_text(obj)
 
     def items(self, obj=None):
         return newest_approved()
@@ -83,7 +88,7 @@ class SectionFeed(NewResourcesFeed):
     def link(self, node) -> str:
         return node.section.get_absolute_url()
 
-    def description(self, node) -> str:
+    def summary_text(self, node) -> str:
         return f"Resources newly approved in {node.section.title} and its sub-sections."
 
     def items(self, node):
@@ -107,7 +112,7 @@ class TagFeed(NewResourcesFeed):
     def link(self, tag: Tag) -> str:
         return reverse("tag", kwargs={"tag_slug": tag.slug})
 
-    def description(self, tag: Tag) -> str:
+    def summary_text(self, tag: Tag) -> str:
         return f"Resources newly approved with the tag #{tag.name}."
 
     def items(self, tag: Tag):
