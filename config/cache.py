@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -41,3 +42,16 @@ def connect_invalidation() -> None:
     for model in (Resource, Vote, Section, Roadmap, TaggedItem):
         for signal in (post_save, post_delete):
             signal.connect(_bump_after_commit, sender=model, dispatch_uid=f"page-cache-{model}")
+
+
+def cached_for_content(name: str, compute):
+    """`compute()`'s value, shared through the cache until the content version changes."""
+    seconds = settings.CONTENT_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    key = f"{name}:{content_version()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value

@@ -276,6 +276,9 @@ CONTENT_SECURITY_POLICY = {
 
 # Anonymous readers get whole pages from the cache; any content change invalidates them.
 ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", 300))
+# Costly reads shared by every page (the section tree with its counts, popular tags), kept
+# under the same content version.
+CONTENT_CACHE_SECONDS = int(os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", 300))
 
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {

@@ -4,9 +4,10 @@ import re
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models.expressions import RawSQL
 from taggit.models import Tag, TaggedItem
 
 from resources.models import Cost, Level, Resource, ResourceType
@@ -21,13 +22,9 @@ MAX_TAGS = 10  # tags that can be combined in one search
 TAG_SLUG = re.compile(r"[-\w]+")
 
 
-def search_vector():
-    """Title above description above provider; the PostgreSQL index is on this expression."""
-    return (
-        SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("description", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("provider", weight="C", config=SEARCH_CONFIG)
-    )
+# Title above description above provider: a generated, GIN-indexed column on PostgreSQL
+# (migration resources/0006), which Django's model does not know about.
+STORED_VECTOR = RawSQL('"resources_resource"."search_vector"', [], output_field=SearchVectorField())
 
 
 def search_terms(text: str) -> list[str]:
@@ -58,7 +55,7 @@ def search_resources(queryset, text: str):
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         return queryset.annotate(
-            search=search_vector(), rank=SearchRank(search_vector(), query)
+            search=STORED_VECTOR, rank=SearchRank(STORED_VECTOR, query)
         ).filter(Q(search=query) | tagged_with_any(terms))
     relevance = Value(0)
     for term in terms:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from taggit.models import Tag
 
 from accounts.permissions import has_verified_email, verified_email_required_or_explain
+from config.cache import cached_for_content
 from resources import services
 from resources.filters import ResourceFilter
 from resources.forms import FlagForm, SuggestionForm, VoteForm
@@ -214,12 +215,15 @@ def flag(request, pk):
 EXPLORER_PAGE_SIZE = 20
 
 
-def popular_tag_counts(limit: int | None = 30):
+def popular_tag_counts(limit: int | None = 30) -> list[Tag]:
     """Tags on approved resources with how many each carries, most used first."""
-    return (
-        Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
-        .filter(uses__gt=0)
-        .order_by("-uses", "name")[:limit]
+    return cached_for_content(
+        f"popular-tags:{limit}",
+        lambda: list(
+            Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
+            .filter(uses__gt=0)
+            .order_by("-uses", "name")[:limit]
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from config.cache import cached_for_content
 from roadmap.models import Section
 
 
@@ -18,12 +19,14 @@ class SectionNode:
         return own + sum(child.resource_count for child in self.children)
 
 
+def _sections_with_counts() -> list[Section]:
+    return list(Section.objects.with_resource_counts().order_by("position", "id"))
+
+
 def section_tree() -> list[SectionNode]:
-    """Every section, nested and ordered, with resource counts, in one query."""
-    nodes = {
-        section.id: SectionNode(section)
-        for section in Section.objects.with_resource_counts().order_by("position", "id")
-    }
+    """Every section, nested and ordered, with resource counts: one query or a cache hit."""
+    sections = cached_for_content("section-tree", _sections_with_counts)
+    nodes = {section.id: SectionNode(section) for section in sections}
     roots = []
     for node in nodes.values():
         parent = nodes.get(node.section.parent_id)

@@ -12,8 +12,10 @@ from roadmap.models import Roadmap
 from roadmap.selectors import SectionNode, find_node, flatten, section_tree
 
 SORTS = {"top": "Top", "new": "New"}
-# Cards shown per section and type; the explorer lists the rest.
-SECTION_GROUP_LIMIT = 12
+# The best cards a section page shows of its own section and of each sub-section; the
+# explorer lists the rest.
+SECTION_LIMIT = 24
+SUBSECTION_LIMIT = 6
 
 
 def home(request):
@@ -72,19 +74,17 @@ def group_by_type(resources, totals: dict[str, int]) -> list[ResourceGroup]:
     return groups
 
 
-def top_of_each_group(queryset, sort: str):
-    """At most SECTION_GROUP_LIMIT cards per section and type, best first, in one query."""
+def best_of_each_section(queryset, sort: str, limit: int):
+    """At most `limit` cards per section, best first, in one query."""
     if sort == "new":
         ordering = [F("created_at").desc(), F("id").desc()]
     else:
         ordering = [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
     return (
         queryset.annotate(
-            group_rank=Window(
-                RowNumber(), partition_by=[F("section_id"), F("resource_type")], order_by=ordering
-            )
+            section_rank=Window(RowNumber(), partition_by=[F("section_id")], order_by=ordering)
         )
-        .filter(group_rank__lte=SECTION_GROUP_LIMIT)
+        .filter(section_rank__lte=limit)
         .order_by(*ordering)
     )
 
@@ -100,13 +100,16 @@ def section_detail(request, slug):
     show_progress = attach_progress(tree, request.user)
     subtree = flatten([node])
     in_subtree = Resource.objects.approved().filter(section__in=[item.section for item in subtree])
-    resources = top_of_each_group(
+    resources = best_of_each_section(
         in_subtree.for_cards().with_user_vote(request.user).with_user_progress(request.user),
         sort,
+        SECTION_LIMIT,
     )
     by_section: dict[int, list[Resource]] = {}
     for resource in resources:
-        by_section.setdefault(resource.section_id, []).append(resource)
+        shown = by_section.setdefault(resource.section_id, [])
+        if resource.section_id == node.section.id or len(shown) < SUBSECTION_LIMIT:
+            shown.append(resource)
     totals: dict[int, dict[str, int]] = {}
     for section_id, kind, count in (
         in_subtree.order_by().values_list("section_id", "resource_type").annotate(count=Count("id"))
@@ -119,6 +122,8 @@ def section_detail(request, slug):
             "groups": group_by_type(
                 by_section.get(item.section.id, []), totals.get(item.section.id, {})
             ),
+            "shown": len(by_section.get(item.section.id, [])),
+            "total": sum(totals.get(item.section.id, {}).values()),
         }
         for item in subtree
     ]

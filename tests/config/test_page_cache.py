@@ -73,3 +73,23 @@ def test_pages_outside_the_public_set_are_not_cached(client, section):
 def test_htmx_fragments_are_not_cached(client, section):
     response = client.get("/resources/?q=x", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
     assert "X-Page-Cache" not in response
+
+
+def test_the_section_tree_is_shared_until_the_content_changes(
+    settings, client, section, django_capture_on_commit_callbacks
+):
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
+    settings.CONTENT_CACHE_SECONDS = 60
+    ResourceFactory(section=section)
+
+    def section_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/")
+        return sum('FROM "roadmap_section"' in query["sql"] for query in queries)
+
+    assert section_queries() == 1
+    assert section_queries() == 0  # from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        ResourceFactory(section=section)
+    assert section_queries() == 1
+    assert "2 resources" in client.get("/").content.decode()

@@ -146,14 +146,25 @@ def test_healthz_answers(client):
 
 def test_a_large_group_shows_its_best_cards_and_links_to_the_rest(client, roadmap_tree):
     _, courses, _ = roadmap_tree
-    ResourceFactory.create_batch(20, section=courses, resource_type="course", wilson_score=0.1)
+    ResourceFactory.create_batch(30, section=courses, resource_type="course", wilson_score=0.1)
     best = ResourceFactory(section=courses, resource_type="course", title="Best", wilson_score=0.9)
     response = client.get(courses.get_absolute_url())
     [block] = response.context["blocks"]
     [group] = block["groups"]
-    assert group.total == 21
-    assert len(group.resources) == views.SECTION_GROUP_LIMIT
+    assert group.total == 31
+    assert len(group.resources) == views.SECTION_LIMIT
     assert group.resources[0] == best
     html = response.content.decode()
-    assert "All 21 courses in Courses" in html
+    assert "All 31 courses in Courses" in html
     assert "/resources/?section=courses&amp;type=course&amp;sort=top" in html
+
+
+def test_a_parent_section_shows_a_few_of_each_sub_section_and_links_to_it(client, roadmap_tree):
+    learning, courses, _ = roadmap_tree
+    ResourceFactory.create_batch(10, section=courses, resource_type="course")
+    response = client.get(learning.get_absolute_url())
+    sub = next(block for block in response.context["blocks"] if block["node"].section == courses)
+    assert (sub["shown"], sub["total"]) == (views.SUBSECTION_LIMIT, 10)
+    html = response.content.decode()
+    assert f'<a href="{courses.get_absolute_url()}">All 10 resources in Courses</a>' in html
+    assert "All 10 courses in Courses" not in html
