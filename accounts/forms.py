@@ -2,6 +2,7 @@
 repeat them are dropped."""
 
 from allauth.account import forms as allauth_forms
+from django.core.validators import MaxLengthValidator
 
 
 class _SiteWording:
@@ -16,6 +17,9 @@ class _SiteWording:
             field.help_text = self.help_texts.get(name, field.help_text)
 
 
+LOGIN_MAX_LENGTH = 320  # the longest e-mail address allauth accepts
+
+
 class LoginForm(_SiteWording, allauth_forms.LoginForm):
     labels = {"login": "Username or e-mail", "remember": "Keep me signed in on this device"}
     # The page offers "Forgot your password?" under the button instead.
@@ -27,6 +31,11 @@ class LoginForm(_SiteWording, allauth_forms.LoginForm):
         self.fields["login"].widget.attrs.update(
             {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         )
+        # No username or address is longer; a longer one would only reach the database
+        # (SQLite refuses LIKE patterns over 50,000 bytes).
+        self.fields["login"].max_length = LOGIN_MAX_LENGTH
+        self.fields["login"].validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
+        self.fields["login"].widget.attrs["maxlength"] = str(LOGIN_MAX_LENGTH)
 
 
 class SignupForm(_SiteWording, allauth_forms.SignupForm):

@@ -144,6 +144,8 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
             "KEY_PREFIX": "mlops",
+            # The default 300 entries make the page cache cull itself under any real load.
+            "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4},
         }
     }
 

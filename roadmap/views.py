@@ -74,19 +74,24 @@ def group_by_type(resources, totals: dict[str, int]) -> list[ResourceGroup]:
     return groups
 
 
-def best_of_each_section(queryset, sort: str, limit: int):
-    """At most `limit` cards per section, best first, in one query."""
+def best_of_each_section(cards, candidates, sort: str, limit: int):
+    """At most `limit` cards per section, best first, in one query.
+
+    The window ranks only ids and sort keys (an index scan, a narrow sort); the full rows
+    are read for the chosen ids alone.
+    """
     if sort == "new":
         ordering = [F("created_at").desc(), F("id").desc()]
     else:
         ordering = [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
-    return (
-        queryset.annotate(
+    best_ids = (
+        candidates.annotate(
             section_rank=Window(RowNumber(), partition_by=[F("section_id")], order_by=ordering)
         )
         .filter(section_rank__lte=limit)
-        .order_by(*ordering)
+        .values("pk")
     )
+    return cards.filter(pk__in=best_ids).order_by(*ordering)
 
 
 def section_detail(request, slug):
@@ -101,7 +106,8 @@ def section_detail(request, slug):
     subtree = flatten([node])
     in_subtree = Resource.objects.approved().filter(section__in=[item.section for item in subtree])
     resources = best_of_each_section(
-        in_subtree.for_cards().with_user_vote(request.user).with_user_progress(request.user),
+        Resource.objects.for_cards().with_user_vote(request.user).with_user_progress(request.user),
+        in_subtree,
         sort,
         SECTION_LIMIT,
     )

@@ -244,3 +244,9 @@ def test_a_used_or_forged_password_reset_link_says_it_no_longer_works(client):
     html = response.content.decode()
     assert "This link no longer works" in html
     assert html.count("<h1") == 1
+
+
+def test_a_huge_login_is_a_form_error_not_a_database_error(client):
+    response = client.post("/accounts/login/", {"login": "x" * 60_000, "password": "secret"})
+    assert response.status_code == 200
+    assert "login" in response.context["form"].errors
