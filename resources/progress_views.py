@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from resources import services
 from resources.models import Progress, ProgressState, Resource
-from resources.views import _safe_next
+from resources.views import safe_next
 
 CLEAR = "clear"
 # The order the learning page lists the states in.
@@ -28,7 +28,7 @@ def login_required_for_htmx(view_func: Callable) -> Callable:
     @wraps(view_func)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated and request.headers.get("HX-Request") == "true":
-            back = _safe_next(request, request.headers.get("Referer", "") or "/")
+            back = safe_next(request, request.headers.get("Referer", "") or "/")
             return HttpResponse(status=204, headers={"HX-Redirect": redirect_to_login(back).url})
         return protected(request, *args, **kwargs)
 
@@ -43,7 +43,7 @@ def set_progress(request, pk):
     if choice != CLEAR and choice not in ProgressState.values:
         return HttpResponseBadRequest("Choose done, in progress or saved.")
     state = None if choice == CLEAR else choice
-    next_url = _safe_next(request, resource.get_absolute_url())
+    next_url = safe_next(request, resource.get_absolute_url())
     is_htmx = request.headers.get("HX-Request") == "true"
     context = {"resource": resource, "progress_next": next_url}
     try:

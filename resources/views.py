@@ -17,6 +17,8 @@ from resources.models import Resource, Status
 from resources.normalize import InvalidURL
 from roadmap.models import Section
 
+SUGGESTED_TAGS = 24  # offered under the tags field while suggesting
+
 
 def community_context(request) -> dict:
     """What the resource cards need to know about the reader, in at most one query."""
@@ -47,7 +49,8 @@ def _may_see_unpublished(user, resource) -> bool:
     return user.is_staff or resource.submitted_by_id == user.id
 
 
-def _safe_next(request, fallback: str) -> str:
+def safe_next(request, fallback: str) -> str:
+    """The `next` the request names when it stays on this site, otherwise `fallback`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -83,16 +86,10 @@ def suggest(request):
                 "You can still edit it here until then.",
             )
             return redirect("resources:mine")
-    return render(request, "resources/suggest.html", {"form": form, "popular_tags": popular_tags()})
-
-
-def popular_tags(limit: int = 24) -> list[str]:
-    """The most used tags, offered while suggesting so that people reuse them."""
-    return list(
-        Tag.objects.annotate(uses=Count("taggit_taggeditem_items"))
-        .filter(uses__gt=0)
-        .order_by("-uses", "name")
-        .values_list("name", flat=True)[:limit]
+    return render(
+        request,
+        "resources/suggest.html",
+        {"form": form, "popular_tags": popular_tag_counts(limit=SUGGESTED_TAGS)},
     )
 
 
@@ -149,7 +146,11 @@ def edit_suggestion(request, pk):
     return render(
         request,
         "resources/edit.html",
-        {"form": form, "resource": resource, "popular_tags": popular_tags()},
+        {
+            "form": form,
+            "resource": resource,
+            "popular_tags": popular_tag_counts(limit=SUGGESTED_TAGS),
+        },
     )
 
 
@@ -182,13 +183,13 @@ def vote(request, pk):
                 {"resource": resource, "can_vote": True, "vote_error": str(error)},
             )
         messages.error(request, str(error))
-        return redirect(_safe_next(request, resource.get_absolute_url()))
+        return redirect(safe_next(request, resource.get_absolute_url()))
     result.resource.my_vote = result.my_vote
     if is_htmx:
         return render(
             request, "partials/vote_widget.html", {"resource": result.resource, "can_vote": True}
         )
-    return redirect(_safe_next(request, resource.get_absolute_url()))
+    return redirect(safe_next(request, resource.get_absolute_url()))
 
 
 @verified_email_required_or_explain
