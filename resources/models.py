@@ -174,9 +174,17 @@ class Resource(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # A section page reads each section's best cards down one of these two, in the
+            # order of roadmap.views.ranking, and counts its cards by type from the third.
             models.Index(
-                fields=["section", "status", "-wilson_score", "-created_at"],
+                fields=["section", "status", "-wilson_score", "-created_at", "-id"],
                 name="resource_section_top",
+            ),
+            models.Index(
+                fields=["section", "status", "-created_at", "-id"], name="resource_section_new"
+            ),
+            models.Index(
+                fields=["section", "status", "resource_type"], name="resource_section_type"
             ),
             models.Index(fields=["status", "-created_at"], name="resource_status_new"),
             models.Index(fields=["status", "-wilson_score"], name="resource_status_top"),

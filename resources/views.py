@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from taggit.models import Tag
@@ -214,6 +215,31 @@ def flag(request, pk):
 
 
 EXPLORER_PAGE_SIZE = 20
+# The explorer counts at most this many matches: past it the count says "more than", and
+# the pages stop there (GitHub's search does the same); filters narrow the rest.
+EXPLORER_COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts no further than `cap` rows, so that a broad search does not
+    have to count every match."""
+
+    def __init__(self, object_list, per_page, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def _counted(self) -> int:
+        # Neither the order nor the annotations change how many rows there are.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > self.cap
 
 
 def popular_tag_counts(limit: int | None = 30) -> list[Tag]:
@@ -243,7 +269,9 @@ def explorer(request, tag_slug=None):
         .with_user_progress(request.user),
     )
     results = filterset.qs if filterset.is_valid() else Resource.objects.none()
-    page = Paginator(results, EXPLORER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(results, EXPLORER_PAGE_SIZE, EXPLORER_COUNT_CAP).get_page(
+        request.GET.get("page")
+    )
     query = data.copy()
     query.pop("page", None)
     context = {

@@ -1,8 +1,7 @@
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.db.models import Count, F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import render
 
@@ -74,24 +73,31 @@ def group_by_type(resources, totals: dict[str, int]) -> list[ResourceGroup]:
     return groups
 
 
-def best_of_each_section(cards, candidates, sort: str, limit: int):
-    """At most `limit` cards per section, best first, in one query.
-
-    The window ranks only ids and sort keys (an index scan, a narrow sort); the full rows
-    are read for the chosen ids alone.
-    """
+def ranking(sort: str) -> list:
+    """The order of a section's cards; the indexes `resource_section_top`/`_new` follow it."""
     if sort == "new":
-        ordering = [F("created_at").desc(), F("id").desc()]
-    else:
-        ordering = [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
-    best_ids = (
-        candidates.annotate(
-            section_rank=Window(RowNumber(), partition_by=[F("section_id")], order_by=ordering)
+        return [F("created_at").desc(), F("id").desc()]
+    return [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
+
+
+def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[int]:
+    """The ids of the best `limits[section_id]` candidates of each section, in one query.
+
+    Each section is its own `LIMIT` read down an index in rank order, so the cost follows
+    the cards shown, not the size of the section; the parts are joined with UNION ALL.
+    """
+    ordering = ranking(sort)
+    parts = [
+        Resource.objects.filter(
+            pk__in=candidates.filter(section_id=section_id).order_by(*ordering).values("pk")[:limit]
         )
-        .filter(section_rank__lte=limit)
-        .values("pk")
-    )
-    return cards.filter(pk__in=best_ids).order_by(*ordering)
+        .order_by()
+        .values_list("pk", flat=True)
+        for section_id, limit in limits.items()
+    ]
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:], all=True))
 
 
 def section_detail(request, slug):
@@ -105,20 +111,23 @@ def section_detail(request, slug):
     show_progress = attach_progress(tree, request.user)
     subtree = flatten([node])
     in_subtree = Resource.objects.approved().filter(section__in=[item.section for item in subtree])
-    resources = best_of_each_section(
-        Resource.objects.for_cards().with_user_vote(request.user).with_user_progress(request.user),
-        in_subtree,
-        sort,
-        SECTION_LIMIT,
+    limits = {
+        item.section.id: SECTION_LIMIT if item is node else SUBSECTION_LIMIT for item in subtree
+    }
+    best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
+    resources = (
+        Resource.objects.for_cards()
+        .with_user_vote(request.user)
+        .with_user_progress(request.user)
+        .filter(pk__in=best_ids)
+        .order_by(*ranking(sort))
     )
     by_section: dict[int, list[Resource]] = {}
     for resource in resources:
-        shown = by_section.setdefault(resource.section_id, [])
-        if resource.section_id == node.section.id or len(shown) < SUBSECTION_LIMIT:
-            shown.append(resource)
+        by_section.setdefault(resource.section_id, []).append(resource)
     totals: dict[int, dict[str, int]] = {}
     for section_id, kind, count in (
-        in_subtree.order_by().values_list("section_id", "resource_type").annotate(count=Count("id"))
+        in_subtree.order_by().values_list("section_id", "resource_type").annotate(count=Count("*"))
     ):
         totals.setdefault(section_id, {})[kind] = count
     blocks = [

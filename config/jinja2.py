@@ -1,0 +1,45 @@
+"""The Jinja2 environment for the few templates that are drawn many times per page.
+
+A page can carry dozens of resource cards; drawn with Django's template language each one
+cost about half a millisecond, with Jinja2 a tenth of that. The cards keep Django's
+behaviour: the same URL names, CSRF input, date formats and URL encoding.
+"""
+
+import re
+from functools import lru_cache
+
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import urlencode
+from django.urls import get_script_prefix, reverse
+from django.utils.timezone import template_localtime
+from jinja2 import Environment
+
+_PLACEHOLDER = "9087654321"
+# Ids and slugs that reverse() would put into the URL unchanged.
+_SAFE_ARGUMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@lru_cache(maxsize=256)
+def _url_pattern(name: str, prefix: str) -> str:
+    return reverse(name, args=[_PLACEHOLDER])
+
+
+def url(name: str, *args) -> str:
+    """reverse(name, args), with a one-argument URL reversed once per process and filled in."""
+    if len(args) == 1 and _SAFE_ARGUMENT.fullmatch(str(args[0])):
+        return _url_pattern(name, get_script_prefix()).replace(_PLACEHOLDER, str(args[0]), 1)
+    return reverse(name, args=args)
+
+
+def date(value, arg=None) -> str:
+    """Django's |date, in the current time zone as Django's templates show dates."""
+    return date_filter(template_localtime(value), arg)
+
+
+def environment(**options) -> Environment:
+    options["autoescape"] = True  # whatever the settings say: cards show user-written text
+    env = Environment(**options)  # noqa: S701 (autoescape is set on the line above)
+    env.globals["url"] = url
+    env.filters["date"] = date
+    env.filters["urlencode"] = urlencode
+    return env
