@@ -10,18 +10,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-# The answer is kept on the user object, which Django builds afresh for every request.
-_CACHE_ATTRIBUTE = "_has_verified_email"
+# The answer is kept on the user object, which Django builds afresh for every request;
+# accounts.backends loads it with the user.
+CACHE_ATTRIBUTE = "_has_verified_email"
 
 
 def has_verified_email(user) -> bool:
     """True if the user has at least one verified e-mail address (one query, then cached)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    cached = getattr(user, CACHE_ATTRIBUTE, None)
     if cached is None:
         cached = EmailAddress.objects.filter(user_id=user.pk, verified=True).exists()
-        setattr(user, _CACHE_ATTRIBUTE, cached)
+        setattr(user, CACHE_ATTRIBUTE, cached)
     return cached
 
 

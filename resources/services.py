@@ -175,12 +175,20 @@ def recount_votes(resource: Resource) -> None:
         setattr(resource, name, value)
 
 
-def cast_vote(*, user, resource: Resource, value: int) -> VoteResult:
-    """Vote up (+1) or down (-1); the same vote again takes it back, the other switches."""
+# What a vote reads of the resource it locks: the rules, the scores, and the vote widget.
+VOTE_FIELDS = ("id", "title", "status", "submitted_by_id", "approved_at", "upvotes", "downvotes")
+
+
+def cast_vote(*, user, resource: Resource | int, value: int) -> VoteResult:
+    """Vote up (+1) or down (-1); the same vote again takes it back, the other switches.
+
+    `resource` is a Resource or its id; Resource.DoesNotExist when there is none.
+    """
     if value not in (Vote.UP, Vote.DOWN):
         raise NotAllowed("A vote is either up or down.")
+    pk = resource.pk if isinstance(resource, Resource) else resource
     with transaction.atomic():
-        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        locked = Resource.objects.select_for_update().only(*VOTE_FIELDS).get(pk=pk)
         if locked.status != Status.APPROVED:
             raise NotAllowed("Only resources on the roadmap can be voted on.")
         if locked.submitted_by_id == user.pk:

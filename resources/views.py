@@ -167,16 +167,19 @@ def withdraw_suggestion(request, pk):
 @verified_email_required_or_explain
 @require_POST
 def vote(request, pk):
-    resource = get_object_or_404(Resource, pk=pk)
     form = VoteForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("A vote is either up or down.")
     is_htmx = request.headers.get("HX-Request") == "true"
     try:
+        # The service reads and locks the resource itself: one read, not two.
         result = services.cast_vote(
-            user=request.user, resource=resource, value=form.cleaned_data["value"]
+            user=request.user, resource=pk, value=form.cleaned_data["value"]
         )
+    except Resource.DoesNotExist:
+        raise Http404("No such resource") from None
     except services.NotAllowed as error:
+        resource = get_object_or_404(Resource, pk=pk)
         if is_htmx:
             return render(
                 request,
@@ -190,7 +193,7 @@ def vote(request, pk):
         return render(
             request, "partials/vote_widget.html", {"resource": result.resource, "can_vote": True}
         )
-    return redirect(safe_next(request, resource.get_absolute_url()))
+    return redirect(safe_next(request, result.resource.get_absolute_url()))
 
 
 @verified_email_required_or_explain

@@ -7,6 +7,7 @@ from the surrounding Django context, so pages and htmx partials share one templa
 from django import template
 from django.template import engines
 from django.template.backends.utils import csrf_input
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -30,8 +31,10 @@ def card(context, name: str) -> str:
     if request is not None:
         # One masked token for every form of the page, as Django's templates do: masking
         # a fresh one for each of a hundred forms costs more than drawing the cards.
+        # Lazy, so that a page without forms (an anonymous reader's) sets no CSRF cookie
+        # and stays cacheable.
         if not hasattr(request, "_card_csrf_input"):
-            request._card_csrf_input = csrf_input(request)
+            request._card_csrf_input = SimpleLazyObject(lambda: csrf_input(request))
         values["csrf_input"] = request._card_csrf_input
     # The Jinja2 template itself: Django's wrapper would mask a new token for every card.
     template = engines["jinja2"].get_template(name).template
