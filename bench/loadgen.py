@@ -1,10 +1,16 @@
-"""A closed-loop HTTP/1.1 load generator: N keep-alive connections, one thread each.
+"""An HTTP/1.1 load generator: N keep-alive connections, one thread each.
 
-Each connection sends a request, reads the whole response, records its latency with
-time.perf_counter_ns, and sends the next one at once. Latency percentiles cover the requests
-that start inside the measured window, which follows the warm-up (the last ones are awaited);
-throughput counts the responses completed inside the window. Errors count every failed
-request, the warm-up's included.
+Closed loop (the default): each connection sends a request, reads the whole response, records
+its latency with time.perf_counter_ns, and sends the next one at once. Latency percentiles
+cover the requests that start inside the measured window, which follows the warm-up (the last
+ones are awaited); throughput counts the responses completed inside the window. Errors count
+every failed request, the warm-up's included.
+
+Open loop (`rate=`): requests are due at fixed intervals of 1/rate from the start of the
+warm-up; each connection takes the next due time from a shared counter, sleeps until then and
+sends. Latency runs from the due time, not from the actual send, so a server (or a client
+with every connection busy) that falls behind shows its backlog instead of hiding it
+("coordinated omission"). The window is the same, judged by due times.
 """
 
 import re
@@ -155,6 +161,8 @@ class Sample:
     status: int
     size: int
     page_cache: str = ""  # the X-Page-Cache header: "hit", "miss" or ""
+    # Open loop only: started_ns is the time the request was due, sent_ns when it went out.
+    sent_ns: int = 0
 
 
 @dataclass
@@ -165,6 +173,8 @@ class LoadResult:
     errors: list[str]
     client_cpu_seconds: float
     reconnects: int
+    offered_rps: float | None = None  # open loop: the rate asked for; None for closed loop
+    unsent: int = 0  # open loop: due requests dropped because the client fell too far behind
 
     @property
     def duration_s(self) -> float:
@@ -181,8 +191,19 @@ def run_load(
     warmup: float,
     expect: Callable[[Response], bool],
     timeout: float = 120.0,
+    rate: float | None = None,
 ) -> LoadResult:
-    """Drive `connections` clients for warmup + duration seconds and collect the samples."""
+    """Drive `connections` clients for warmup + duration seconds and collect the samples.
+
+    Without `rate` the loop is closed: each connection sends its next request as soon as the
+    last answer is in. With `rate` (requests per second, all connections together) it is open:
+    requests are due every 1/rate seconds from the start of the warm-up, and each one's latency
+    is measured from the time it was due. A due request waits for a free connection, and that
+    wait counts. Due requests the client cannot send before the window's end plus `duration`
+    (at least 1 s) are dropped and counted as `unsent`.
+    """
+    if rate is not None and not rate > 0:
+        raise ValueError(f"rate must be positive, not {rate!r}")
     started = time.perf_counter_ns()
     window_start = started + int(warmup * 1e9)
     window_end = window_start + int(duration * 1e9)
@@ -190,6 +211,28 @@ def run_load(
     errors: list[str] = []
     reconnects = [0] * connections
     lock = threading.Lock()
+
+    def exchange(connection: Connection, request: Request) -> tuple[bool, int, int, str, str]:
+        """Send one request: ok, status, size, X-Page-Cache and the problem, if any."""
+        problem = ""
+        try:
+            response = connection.request(request)
+            ok, status, size = expect(response), response.status, len(response.body)
+            cached = response.headers.get("x-page-cache", "")
+            if not ok:
+                problem = f"{request.method} {request.path}: HTTP {status}"
+        except (OSError, ConnectionClosed, ValueError, IndexError) as error:
+            connection.close()
+            ok, status, size, cached = False, 0, 0, ""
+            problem = f"{request.method} {request.path}: {type(error).__name__}: {error}"
+        return ok, status, size, cached, problem
+
+    def failed(status: int, problem: str) -> None:
+        with lock:
+            if len(errors) < 20:
+                errors.append(problem)
+        if status == 0:
+            time.sleep(0.01)  # a dead server must not turn this into a busy loop
 
     def client(index: int) -> None:
         connection = Connection(host, port, timeout)
@@ -202,23 +245,47 @@ def run_load(
                 begin = time.perf_counter_ns()
                 if begin >= window_end:
                     break
-                try:
-                    response = connection.request(request)
-                    ok, status, size = expect(response), response.status, len(response.body)
-                    cached = response.headers.get("x-page-cache", "")
-                    if not ok:
-                        problem = f"{request.method} {request.path}: HTTP {status}"
-                except (OSError, ConnectionClosed, ValueError, IndexError) as error:
-                    connection.close()
-                    ok, status, size, cached = False, 0, 0, ""
-                    problem = f"{request.method} {request.path}: {type(error).__name__}: {error}"
+                ok, status, size, cached, problem = exchange(connection, request)
                 samples.append(Sample(begin, time.perf_counter_ns(), ok, status, size, cached))
                 if not ok:
+                    failed(status, problem)
+        finally:
+            reconnects[index] = connection.reconnects
+            connection.close()
+
+    interval_ns = 1e9 / rate if rate is not None else 0.0
+    give_up = window_end + int(max(duration, 1.0) * 1e9)
+    next_slot = [0]
+    unsent = [0]
+
+    def paced_client(index: int) -> None:
+        connection = Connection(host, port, timeout)
+        samples = per_client[index]
+        number = 0
+        try:
+            while True:
+                with lock:
+                    slot = next_slot[0]
+                    next_slot[0] += 1
+                due = started + int(slot * interval_ns)
+                if due >= window_end:
+                    break
+                if time.perf_counter_ns() >= give_up:
                     with lock:
-                        if len(errors) < 20:
-                            errors.append(problem)
-                    if status == 0:
-                        time.sleep(0.01)  # a dead server must not turn this into a busy loop
+                        unsent[0] += 1
+                    continue
+                request = make_request(index, number)
+                number += 1
+                wait = due - time.perf_counter_ns()
+                if wait > 0:
+                    time.sleep(wait / 1e9)
+                sent = time.perf_counter_ns()
+                ok, status, size, cached, problem = exchange(connection, request)
+                samples.append(
+                    Sample(due, time.perf_counter_ns(), ok, status, size, cached, sent_ns=sent)
+                )
+                if not ok:
+                    failed(status, problem)
         finally:
             reconnects[index] = connection.reconnects
             connection.close()
@@ -228,7 +295,12 @@ def run_load(
     sys.setswitchinterval(0.0005)
     cpu_before = time.process_time()
     threads = [
-        threading.Thread(target=client, args=(n,), daemon=True, name=f"bench-client-{n}")
+        threading.Thread(
+            target=client if rate is None else paced_client,
+            args=(n,),
+            daemon=True,
+            name=f"bench-client-{n}",
+        )
         for n in range(connections)
     ]
     try:
@@ -245,6 +317,8 @@ def run_load(
         errors=errors,
         client_cpu_seconds=round(time.process_time() - cpu_before, 2),
         reconnects=sum(reconnects),
+        offered_rps=rate,
+        unsent=unsent[0],
     )
 
 
@@ -264,6 +338,9 @@ def summarise(result: LoadResult) -> dict:
 
     When no request started inside the window (every connection was still waiting for its
     first answer), the latencies are those of the warm-up requests, and the summary says so.
+    An open-loop result adds the offered rate (`rps` is the achieved one), the due requests
+    never sent, and how late the client sent them (`send_delay_*`: waiting for a free
+    connection or for the client's own thread, already part of the latency).
     """
     start, end = result.window_start_ns, result.window_end_ns
     in_window = [s for s in result.samples if s.started_ns >= start]
@@ -275,7 +352,7 @@ def summarise(result: LoadResult) -> dict:
     def ms(value):
         return None if value is None else round(value, 2)
 
-    return {
+    summary = {
         "requests": len(in_window),
         "warmup_requests": len(result.samples) - len(in_window),
         "latency_includes_warmup": not in_window and bool(result.samples),
@@ -296,6 +373,17 @@ def summarise(result: LoadResult) -> dict:
         "error_samples": result.errors[:5],
         "client_cpu_seconds": result.client_cpu_seconds,
         "reconnects": result.reconnects,
+    }
+    if result.offered_rps is None:
+        return summary
+    delays = sorted((s.sent_ns - s.started_ns) / 1e6 for s in measured)
+    return {
+        "offered_rps": round(result.offered_rps, 2),
+        **summary,
+        "unsent": result.unsent,
+        "send_delay_p50_ms": ms(percentile(delays, 0.50)),
+        "send_delay_p95_ms": ms(percentile(delays, 0.95)),
+        "send_delay_max_ms": ms(delays[-1]) if delays else None,
     }
 
 

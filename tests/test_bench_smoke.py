@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -94,8 +95,12 @@ def test_postgres_target_always_uses_the_benchmark_database():
     assert target.url == f"postgres://postgres@127.0.0.1:5432/{POSTGRES_DATABASE}"
 
 
+SLOW_SECONDS = 0.05
+
+
 class TinyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True  # or the body, written apart from the head, waits ~40 ms
 
     def do_GET(self):
         if self.path == "/chunked":
@@ -104,6 +109,8 @@ class TinyHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
             return
+        if self.path == "/slow":
+            time.sleep(SLOW_SECONDS)
         status = 404 if self.path == "/missing" else 200
         body = b"ok" if status == 200 else b"no"
         self.send_response(status)
@@ -164,8 +171,82 @@ def test_load_generator_reads_chunked_bodies(tiny_server):
     assert again.body == b"ok"
 
 
-def test_report_has_rows_targets_and_a_table():
-    args = run.parse_args(["--duration", "1"])
+def test_open_loop_sends_at_the_rate_asked_for(tiny_server):
+    result = loadgen.run_load(
+        "127.0.0.1",
+        tiny_server,
+        lambda client, number: loadgen.Request("GET", "/"),
+        connections=4,
+        duration=1.0,
+        warmup=0.2,
+        expect=lambda response: response.status == 200,
+        timeout=5,
+        rate=50,
+    )
+    summary = loadgen.summarise(result)
+
+    assert summary["offered_rps"] == 50
+    assert 48 <= summary["requests"] <= 52  # due in the 1 s window: 50
+    assert 40 <= summary["rps"] <= 55
+    assert summary["errors"] == 0 and summary["unsent"] == 0
+    assert summary["p95_ms"] < 100
+    due = sorted(sample.started_ns for sample in result.samples)
+    gaps = {round((later - earlier) / 1e6) for earlier, later in zip(due, due[1:], strict=False)}
+    assert gaps <= {19, 20, 21}  # due every 20 ms, whenever they were actually sent
+    assert all(sample.sent_ns >= sample.started_ns for sample in result.samples)
+
+
+def test_open_loop_latency_counts_from_the_due_time(tiny_server):
+    def slow(client, number):
+        return loadgen.Request("GET", "/slow")
+
+    common = {
+        "connections": 1,
+        "duration": 0.5,
+        "warmup": 0.0,
+        "expect": lambda response: response.status == 200,
+        "timeout": 5,
+    }
+    # 40 requests per second, one connection, 50 ms each: every request is due 25 ms after
+    # the one before but can only start when it is done, so the backlog grows by 25 ms each.
+    paced = loadgen.run_load("127.0.0.1", tiny_server, slow, rate=40, **common)
+    closed = loadgen.run_load("127.0.0.1", tiny_server, slow, **common)
+
+    latencies = [
+        (sample.finished_ns - sample.started_ns) / 1e6
+        for sample in sorted(paced.samples, key=lambda sample: sample.started_ns)
+    ]
+    # 20 due in the window; on a very busy machine the last may be dropped as too late.
+    assert len(latencies) + paced.unsent == 20 and len(latencies) >= 16
+    assert latencies[0] < 150
+    assert latencies[-1] > latencies[0] + 300  # about 25 ms × 19 of backlog
+    half = len(latencies) // 2
+    assert sum(latencies[half:]) / half > sum(latencies[:half]) / half + 150  # 25 ms × 10 apart
+    summary = loadgen.summarise(paced)
+    assert summary["p95_ms"] > 3 * SLOW_SECONDS * 1000
+    assert summary["send_delay_max_ms"] > 300  # the requests went out late: the backlog
+    # The closed loop sends each request when the last is done and sees only the service time.
+    closed_summary = loadgen.summarise(closed)
+    assert closed_summary["p95_ms"] < 150
+    assert "offered_rps" not in closed_summary and "unsent" not in closed_summary
+
+
+def test_open_loop_rejects_a_rate_that_is_not_positive(tiny_server):
+    with pytest.raises(ValueError):
+        loadgen.run_load(
+            "127.0.0.1",
+            tiny_server,
+            lambda client, number: loadgen.Request("GET", "/"),
+            connections=1,
+            duration=0.1,
+            warmup=0.0,
+            expect=lambda response: True,
+            rate=0,
+        )
+
+
+def fake_run(**paced_rows):
+    """What run_database hands to assemble_report: rows with made-up numbers, and fixtures."""
     row = {
         "requests": 10,
         "rps": 100.0,
@@ -179,6 +260,8 @@ def test_report_has_rows_targets_and_a_table():
     }
     rows = {key: {"key": key, "name": key, "session": "anonymous", **row} for key in run.ENDPOINTS}
     rows["api"] = {"key": "api", "name": "api", "session": "anonymous", "missing": True}
+    for key, changes in paced_rows.items():
+        rows[key].update(changes)
     fixtures = {
         "database": {"vendor": "postgresql", "version": "15"},
         "params": {"generator": 1, **run.FULL_SCALE, "seed": 42},
@@ -187,6 +270,12 @@ def test_report_has_rows_targets_and_a_table():
         "generation": {"seconds": 60.0},
     }
     server = {"workers": 3, "worker_class": "gthread", "threads": 4}
+    return rows, fixtures, server
+
+
+def test_report_has_rows_targets_and_a_table():
+    args = run.parse_args(["--duration", "1"])
+    rows, fixtures, server = fake_run()
 
     report = run.assemble_report(rows, fixtures, args, server, {"total": 1.0})
     table = run.markdown(report)
@@ -198,3 +287,57 @@ def test_report_has_rows_targets_and_a_table():
     assert [t["met"] for t in report["targets"]] == [True, True, True, True, True]
     assert "| api | anonymous | missing (404) |" in table
     assert "| minimal | anonymous | 100.0 | 5.0 | 40.0 | 45.0 | 10 | 0 | 1.00 | 3.0 | 2 |" in table
+
+
+def test_latency_targets_are_judged_on_the_paced_run():
+    args = run.parse_args(["--duration", "1"])
+
+    def paced(p95, errors=0):
+        return {
+            "fraction": 0.5,
+            "capacity_rps": 60.0,
+            "connections": 16,
+            "mean_in_flight": 0.3,
+            "offered_rps": 30.0,
+            "rps": 29.9,
+            "requests": 300,
+            "p50_ms": 5.0,
+            "p95_ms": p95,
+            "p99_ms": 45.0,
+            "errors": errors,
+            "unsent": 0,
+        }
+
+    saturated = {"p95_ms": 400.0, "rps": 60.0}
+    rows, fixtures, server = fake_run(
+        **{
+            "section-uncached": {**saturated, "paced": paced(40.0)},
+            "search-uncached": saturated,  # no paced run: judged on the saturated one
+            "vote": {**saturated, "paced": paced(40.0, errors=2)},
+        }
+    )
+
+    report = run.assemble_report(rows, fixtures, args, server, {"total": 1.0})
+    table = run.markdown(report)
+
+    json.dumps(report)
+    assert report["load"]["paced_fraction"] == 0.5
+    assert report["load"]["paced_endpoints"] == list(run.PACED)
+    by_endpoint = {target["endpoint"]: target for target in report["targets"]}
+    section = by_endpoint["section-uncached"]
+    assert section["basis"] == "paced" and section["value"] == 40.0 and section["met"] is True
+    assert section["saturated_p95_ms"] == 400.0 and section["offered_rps"] == 30.0
+    search = by_endpoint["search-uncached"]
+    assert search["basis"] == "saturated" and search["value"] == 400.0 and search["met"] is False
+    assert by_endpoint["vote"]["met"] is False  # fast enough, but with errors
+    assert by_endpoint["home"]["basis"] == "saturated" and by_endpoint["home"]["met"] is True
+    section_row = next(row for row in report["endpoints"] if row["key"] == "section-uncached")
+    assert section_row["paced"]["offered_rps"] == 30.0
+    assert "Latency at half load" in table
+    assert "| section-uncached | 30.0 | 29.9 | 5.0 | 40.0 | 45.0 | 0 |" in table
+    assert "| vote | 30.0 | 29.9 | 5.0 | 40.0 | 45.0 | 2 |" in table
+    assert (
+        "| uncached section page p95 under 100 ms | p95 at 50 % of measured capacity "
+        "(30.0 req/s offered by 16 connections, open loop) | 40.0 ms | yes | 400.0 ms |"
+    ) in table
+    assert "judged on the paced runs" in table
