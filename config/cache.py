@@ -1,5 +1,17 @@
-"""The content version that keys cached pages; bumped whenever what readers see changes."""
+"""Versions that key cached pages and reads; bumped whenever what readers see changes.
 
+Two versions, so that a vote does not throw away what votes cannot change:
+- the *catalog* version changes with sections, resources and their tags (what the section
+  tree counts and the popular tags are made of);
+- the *content* version changes with all of that and with every vote (whole pages show
+  scores).
+
+Each process remembers a version for CONTENT_VERSION_MEMO_SECONDS (default 1 s) rather than
+asking the cache on every request: another process's change reaches its readers that much
+later, its own change at once.
+"""
+
+import threading
 import time
 
 from django.conf import settings
@@ -8,50 +20,100 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 VERSION_KEY = "content-version"
+CATALOG_VERSION_KEY = "catalog-version"
+
+_memo: dict[str, tuple[float, int]] = {}
+_memo_lock = threading.Lock()
 
 
-def content_version() -> int:
-    version = cache.get(VERSION_KEY)
+def _version(key: str) -> int:
+    memo_seconds = settings.CONTENT_VERSION_MEMO_SECONDS
+    now = time.monotonic()
+    if memo_seconds > 0:
+        remembered = _memo.get(key)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+    version = cache.get(key)
     if version is None:
         # A new cache (or an evicted key) starts from the clock, never from an old number.
         version = time.time_ns()
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
+        cache.add(key, version, timeout=None)
+        version = cache.get(key, version)
+    if memo_seconds > 0:
+        with _memo_lock:
+            _memo[key] = (now + memo_seconds, version)
     return version
 
 
-def bump_content_version() -> None:
+def _bump(key: str) -> None:
     try:
-        cache.incr(VERSION_KEY)
+        cache.incr(key)
     except ValueError:
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+        cache.set(key, time.time_ns(), timeout=None)
+    with _memo_lock:
+        _memo.pop(key, None)
 
 
-def _bump_after_commit(sender, **kwargs) -> None:
+def content_version() -> int:
+    return _version(VERSION_KEY)
+
+
+def catalog_version() -> int:
+    return _version(CATALOG_VERSION_KEY)
+
+
+def bump_content_version() -> None:
+    _bump(VERSION_KEY)
+
+
+def bump_catalog_version() -> None:
+    _bump(CATALOG_VERSION_KEY)
+    _bump(VERSION_KEY)
+
+
+def _bump_content_after_commit(sender, **kwargs) -> None:
     # After the commit, so that no reader caches the old rows under the new version.
     transaction.on_commit(bump_content_version)
 
 
+def _bump_catalog_after_commit(sender, **kwargs) -> None:
+    transaction.on_commit(bump_catalog_version)
+
+
 def connect_invalidation() -> None:
-    """Bump the content version whenever a row that public pages show changes."""
+    """Bump the versions whenever a row that public pages show changes."""
     from taggit.models import TaggedItem
 
     from resources.models import Resource, Vote
     from roadmap.models import Roadmap, Section
 
     for model in (Resource, Vote, Section, Roadmap, TaggedItem):
+        handler = _bump_content_after_commit if model is Vote else _bump_catalog_after_commit
         for signal in (post_save, post_delete):
-            signal.connect(_bump_after_commit, sender=model, dispatch_uid=f"page-cache-{model}")
+            signal.connect(handler, sender=model, dispatch_uid=f"page-cache-{model}")
 
 
-def cached_for_content(name: str, compute):
-    """`compute()`'s value, shared through the cache until the content version changes."""
+def _cached(name: str, version: int, compute):
     seconds = settings.CONTENT_CACHE_SECONDS
     if seconds <= 0:
         return compute()
-    key = f"{name}:{content_version()}"
+    key = f"{name}:{version}"
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, seconds)
     return value
+
+
+def cached_for_content(name: str, compute):
+    """`compute()`'s value, shared through the cache until the content version changes."""
+    if settings.CONTENT_CACHE_SECONDS <= 0:
+        return compute()
+    return _cached(name, content_version(), compute)
+
+
+def cached_for_catalog(name: str, compute):
+    """`compute()`'s value, shared until sections, resources or tags change (not votes)."""
+    if settings.CONTENT_CACHE_SECONDS <= 0:
+        return compute()
+    return _cached(name, catalog_version(), compute)

@@ -7,8 +7,9 @@ import re
 import time
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.http import Http404
+from django.http import Http404, HttpResponse
 
 from config.cache import content_version
 
@@ -51,9 +52,14 @@ CACHEABLE_PATHS = re.compile(r"^/(?:$|sections/[-\w]+/$|resources/(?:\d+/)?$|tag
 class AnonymousPageCacheMiddleware:
     """Serve whole pages to anonymous readers from the cache.
 
-    Only requests without a session cookie qualify, so a signed-in reader never sees
-    someone else's page, and a response that sets a cookie is never stored. Keys carry
+    Only requests without a session (or messages) cookie qualify, so a signed-in reader never
+    sees someone else's page, and a response that sets a cookie is never stored. Keys carry
     the content version, which every change to sections, resources or votes bumps.
+
+    It runs first, so that a hit skips every other middleware; what they add to a response
+    (security headers, the Content Security Policy) is stored with the page. Host
+    validation still applies, and a request that SecurityMiddleware would redirect to HTTPS
+    goes on to it.
     """
 
     def __init__(self, get_response):
@@ -63,18 +69,23 @@ class AnonymousPageCacheMiddleware:
         seconds = settings.ANONYMOUS_PAGE_CACHE_SECONDS
         if seconds <= 0 or not self._cacheable_request(request):
             return self.get_response(request)
+        request.get_host()  # DisallowedHost (a 400) for a host outside ALLOWED_HOSTS
         digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
         key = f"page:{content_version()}:{request.method}:{digest}"
         cached = cache.get(key)
         if cached is not None:
-            cached["X-Page-Cache"] = "hit"
-            return cached
+            status, headers, content = cached
+            response = HttpResponse(content, status=status, headers=headers)
+            response["X-Page-Cache"] = "hit"
+            return response
         response = self.get_response(request)
         if self._cacheable_response(response):
             response["X-Page-Cache"] = "miss"
             if hasattr(response, "render") and callable(response.render):
                 response.render()
-            cache.set(key, response, seconds)
+            # Status, headers and body only: quicker to load than a pickled response.
+            stored = (response.status_code, dict(response.headers.items()), response.content)
+            cache.set(key, stored, seconds)
         return response
 
     @staticmethod
@@ -82,8 +93,10 @@ class AnonymousPageCacheMiddleware:
         return (
             request.method in ("GET", "HEAD")
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and CookieStorage.cookie_name not in request.COOKIES
             and "HTTP_HX_REQUEST" not in request.META
             and "HTTP_AUTHORIZATION" not in request.META
+            and (request.is_secure() or not settings.SECURE_SSL_REDIRECT)
             and CACHEABLE_PATHS.match(request.path) is not None
         )
 

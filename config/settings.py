@@ -60,10 +60,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
+    # First, so that a cached page skips the rest; it stores the headers they add.
+    "config.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,6 +130,10 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
+            # Kept open between requests, as on PostgreSQL: opening the file and setting the
+            # pragmas again cost more than a cached page.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             # A file, not shared memory, so that tests exercise the same locking (WAL,
             # IMMEDIATE, busy timeout) as the running site, concurrency tests included.
             "TEST": {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")},
@@ -292,6 +297,9 @@ ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", 3
 # Costly reads shared by every page (the section tree with its counts, popular tags), kept
 # under the same content version.
 CONTENT_CACHE_SECONDS = int(os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", 300))
+# How long a process trusts the content version it last read (config/cache.py): the longest
+# a change made through another process stays unseen by anonymous readers.
+CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("DJANGO_CONTENT_VERSION_MEMO_SECONDS", 1))
 
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {

@@ -46,6 +46,17 @@ def choices_check(field: str, choices: type[models.TextChoices], name: str, blan
     return models.CheckConstraint(condition=Q(**{f"{field}__in": values}), name=name)
 
 
+# Columns a card in a list never shows (templates/jinja2/cards/resource_card.jinja).
+CARD_LIST_DEFERRED = (
+    "description",
+    "normalized_url",
+    "rejection_reason",
+    "link_status_code",
+    "link_error",
+    "link_final_url",
+)
+
+
 class ResourceQuerySet(models.QuerySet):
     def approved(self) -> "ResourceQuerySet":
         """The only resources the public ever sees."""
@@ -57,6 +68,12 @@ class ResourceQuerySet(models.QuerySet):
     def for_cards(self) -> "ResourceQuerySet":
         """Everything a resource card shows, in a fixed number of queries."""
         return self.select_related("section", "submitted_by").prefetch_related(
+            Prefetch("tags", to_attr="tag_list")
+        )
+
+    def for_card_list(self) -> "ResourceQuerySet":
+        """What a card in a list shows and no more: no related rows, no unused long text."""
+        return self.defer(*CARD_LIST_DEFERRED).prefetch_related(
             Prefetch("tags", to_attr="tag_list")
         )
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from taggit.models import Tag
 
 from accounts.permissions import has_verified_email, verified_email_required_or_explain
-from config.cache import cached_for_content
+from config.cache import cached_for_catalog
 from resources import services
 from resources.filters import ResourceFilter
 from resources.forms import FlagForm, SuggestionForm, VoteForm
@@ -247,7 +247,7 @@ class CappedPaginator(Paginator):
 
 def popular_tag_counts(limit: int | None = 30) -> list[Tag]:
     """Tags on approved resources with how many each carries, most used first."""
-    return cached_for_content(
+    return cached_for_catalog(
         f"popular-tags:{limit}",
         lambda: list(
             Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
@@ -267,7 +267,7 @@ def explorer(request, tag_slug=None):
     filterset = ResourceFilter(
         data,
         queryset=Resource.objects.approved()
-        .for_cards()
+        .for_card_list()
         .with_user_vote(request.user)
         .with_user_progress(request.user),
     )

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from config.cache import cached_for_content
+from config.cache import cached_for_catalog
 from roadmap.models import Section
 
 
@@ -25,7 +25,7 @@ def _sections_with_counts() -> list[Section]:
 
 def section_tree() -> list[SectionNode]:
     """Every section, nested and ordered, with resource counts: one query or a cache hit."""
-    sections = cached_for_content("section-tree", _sections_with_counts)
+    sections = cached_for_catalog("section-tree", _sections_with_counts)
     nodes = {section.id: SectionNode(section) for section in sections}
     roots = []
     for node in nodes.values():

@@ -116,7 +116,7 @@ def section_detail(request, slug):
     }
     best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
     resources = (
-        Resource.objects.for_cards()
+        Resource.objects.for_card_list()
         .with_user_vote(request.user)
         .with_user_progress(request.user)
         .filter(pk__in=best_ids)

@@ -36,6 +36,7 @@ def _no_page_cache(settings):
     """Tests see pages as rendered; tests/test_page_cache.py turns the cache back on."""
     settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
     settings.CONTENT_CACHE_SECONDS = 0
+    settings.CONTENT_VERSION_MEMO_SECONDS = 0
 
 
 def _uses_database(request) -> bool:

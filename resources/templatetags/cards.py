@@ -35,7 +35,9 @@ def card(context, name: str) -> str:
         # and stays cacheable.
         if not hasattr(request, "_card_csrf_input"):
             request._card_csrf_input = SimpleLazyObject(lambda: csrf_input(request))
+            request._card_page_path = request.get_full_path()
         values["csrf_input"] = request._card_csrf_input
+        values["page_path"] = request._card_page_path
     # The Jinja2 template itself: Django's wrapper would mask a new token for every card.
     template = engines["jinja2"].get_template(name).template
     return mark_safe(template.render(values))  # noqa: S308

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from resources import services
@@ -93,3 +94,87 @@ def test_the_section_tree_is_shared_until_the_content_changes(
         ResourceFactory(section=section)
     assert section_queries() == 1
     assert "2 resources" in client.get("/").content.decode()
+
+
+def test_a_vote_keeps_the_section_tree_but_an_approval_does_not(
+    settings, client, section, django_capture_on_commit_callbacks
+):
+    """Votes change scores, not counts: the counted tree survives them (the page does not)."""
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
+    settings.CONTENT_CACHE_SECONDS = 60
+    resource = ResourceFactory(section=section)
+
+    def section_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/")
+        return sum('FROM "roadmap_section"' in query["sql"] for query in queries)
+
+    assert section_queries() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cast_vote(user=UserFactory(), resource=resource, value=Vote.UP)
+    assert section_queries() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_resource(
+            resource=ResourceFactory(section=section, status=Status.PENDING),
+            moderator=VerifiedUserFactory(is_staff=True),
+        )
+    assert section_queries() == 1
+
+
+def test_a_cached_page_carries_the_headers_of_the_middleware_it_skips(client, section):
+    first = client.get(section.get_absolute_url())
+    second = client.get(section.get_absolute_url())
+    assert second["X-Page-Cache"] == "hit"
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Content-Type",
+    ):
+        assert second[header] == first[header], header
+
+
+def test_a_cached_page_still_checks_the_host(client, section):
+    client.get(section.get_absolute_url())
+    client.raise_request_exception = False
+    response = client.get(section.get_absolute_url(), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+
+
+def test_a_plain_http_request_is_redirected_not_served_from_the_cache(settings, client, section):
+    client.get(section.get_absolute_url(), secure=True)
+    assert client.get(section.get_absolute_url(), secure=True)["X-Page-Cache"] == "hit"
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # middleware reads its settings when the handler is built
+    response = client.get(section.get_absolute_url())
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+    assert client.get(section.get_absolute_url(), secure=True)["X-Page-Cache"] == "hit"
+
+
+def test_a_reader_with_a_message_waiting_gets_a_fresh_page(client, section):
+    client.get(section.get_absolute_url())
+    client.cookies["messages"] = "anything"
+    assert "X-Page-Cache" not in client.get(section.get_absolute_url())
+
+
+def test_a_process_trusts_the_version_it_read_for_a_moment_but_its_own_change_at_once(
+    settings, monkeypatch
+):
+    from django.core.cache import cache
+
+    from config import cache as versions
+
+    settings.CONTENT_VERSION_MEMO_SECONDS = 1
+    clock = [1000.0]
+    monkeypatch.setattr(versions.time, "monotonic", lambda: clock[0])
+    versions._memo.clear()
+    first = versions.content_version()
+    cache.incr(versions.VERSION_KEY)  # another process's vote
+    assert versions.content_version() == first
+    clock[0] += 1.01
+    assert versions.content_version() == first + 1
+    versions.bump_content_version()  # this process's own change
+    assert versions.content_version() == first + 2
+    versions._memo.clear()
