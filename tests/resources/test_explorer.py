@@ -178,3 +178,25 @@ def test_explorer_query_count_does_not_grow_with_results(client):
     small = [count(url) for url in urls]
     ResourceFactory.create_batch(40, section=section, tags=["a", "b"])
     assert [count(url) for url in urls] == small
+
+
+def test_a_broad_search_counts_no_further_than_the_cap(client, monkeypatch):
+    from resources import views
+
+    monkeypatch.setattr(views, "EXPLORER_COUNT_CAP", 5)
+    section = SectionFactory()
+    ResourceFactory.create_batch(4, section=section, title="Feature store guide")
+    html = client.get("/resources/?q=feature").content.decode()
+    assert "4 resources matching" in html
+    assert "These are the first" not in html
+
+    ResourceFactory.create_batch(4, section=section, title="Feature store notes")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/resources/?q=feature")
+    html = response.content.decode()
+    assert "More than 5 resources matching" in html
+    assert len(titles(response)) == 5
+    assert "These are the first 5." in html
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT")]
+    assert len(counts) == 1
+    assert "LIMIT 6" in counts[0]
