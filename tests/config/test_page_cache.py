@@ -178,3 +178,22 @@ def test_a_process_trusts_the_version_it_read_for_a_moment_but_its_own_change_at
     versions.bump_content_version()  # this process's own change
     assert versions.content_version() == first + 2
     versions._memo.clear()
+
+
+def test_a_cached_page_goes_gzipped_to_browsers_that_take_it(client, section):
+    import gzip
+
+    ResourceFactory(section=section, title="Compressed well")
+    first = client.get(section.get_absolute_url())
+    assert "Accept-Encoding" in first["Vary"]
+    zipped = client.get(section.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert zipped["X-Page-Cache"] == "hit"
+    assert zipped["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert int(zipped["Content-Length"]) == len(zipped.content) < len(first.content) / 2
+    assert gzip.decompress(zipped.content) == first.content
+    plain = client.get(section.get_absolute_url())
+    assert plain["X-Page-Cache"] == "hit"
+    assert "Content-Encoding" not in plain
+    assert plain.content == first.content
+    assert int(plain["Content-Length"]) == len(first.content)
