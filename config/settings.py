@@ -306,6 +306,9 @@ ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", 3
 # Costly reads shared by every page (the section tree with its counts, popular tags), kept
 # under the same content version.
 CONTENT_CACHE_SECONDS = int(os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", 300))
+# Resource cards each process keeps drawn (resources/templatetags/cards.py); 0 draws every
+# card afresh.
+CARD_CACHE_SIZE = int(os.environ.get("DJANGO_CARD_CACHE_SIZE", 5000))
 # How long a process trusts the content version it last read (config/cache.py): the longest
 # a change made through another process stays unseen by anonymous readers.
 CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("DJANGO_CONTENT_VERSION_MEMO_SECONDS", 1))

@@ -1,43 +1,198 @@
 """Resource cards, drawn by Jinja2 (config/jinja2.py) from Django templates.
 
-`{% card "cards/resource_card.jinja" %}` renders a Jinja2 template with what the card needs
-from the surrounding Django context, so pages and htmx partials share one template.
+`{% card "cards/resource_card.jinja" %}` draws a card (or its vote or progress control) from
+the surrounding Django context, so pages and htmx partials share one template.
+
+The templates read nothing but `c`, the plain values `card_values()` takes from the resource,
+the reader and the page. Those values are therefore a complete description of the HTML, and
+each process keeps the HTML of recently drawn cards under them (CARD_CACHE_SIZE entries): most
+readers see most cards in the same state, so a page is mostly drawn from memory. The CSRF
+input (per reader) and the page's address (per page, for the forms' `next`) are drawn as
+markers and put in last.
 """
 
+import threading
+from collections import OrderedDict
+
 from django import template
+from django.conf import settings
 from django.template import engines
 from django.template.backends.utils import csrf_input
+from django.template.defaultfilters import date, urlencode
+from django.urls import get_script_prefix
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+from markupsafe import Markup
+
+from resources.models import Cost, Level, ResourceType, Status
 
 register = template.Library()
 
-CARD_CONTEXT = (
-    "resource",
-    "card_level",
-    "user",
-    "can_vote",
-    "next_url",
-    "progress_next",
-    "vote_error",
-    "progress_error",
-)
+# Drawn into the HTML in place of what differs per reader or per page, and put in last: the
+# CSRF input, and the page's own address (escaped for an attribute, and quoted for a query).
+CSRF_MARKER = "<!--csrf-input-->"
+PATH_MARKER = "<!--page-path-->"
+PATH_QUERY_MARKER = "<!--page-path-query-->"
+_MARKERS = {
+    "csrf_input": Markup(CSRF_MARKER),  # noqa: S704 (a constant)
+    "page_path": Markup(PATH_MARKER),  # noqa: S704
+    "page_path_query": Markup(PATH_QUERY_MARKER),  # noqa: S704
+}
+_LABELS = {
+    "type": dict(ResourceType.choices),
+    "cost": dict(Cost.choices),
+    "level": dict(Level.choices),
+}
+
+
+def _reader(context) -> tuple[object, bool]:
+    user = context.get("user")
+    return user, bool(getattr(user, "is_authenticated", False))
+
+
+def _page_path(request) -> str:
+    if request is None:
+        return ""
+    if not hasattr(request, "_card_page_path"):
+        request._card_page_path = request.get_full_path()
+    return request._card_page_path
+
+
+def vote_values(context, request) -> dict:
+    """What the vote control shows (it reads only these fields of the resource)."""
+    resource = context.get("resource")
+    user, authenticated = _reader(context)
+    return {
+        "pk": resource.pk,
+        "title": resource.title,
+        "score": resource.upvotes - resource.downvotes,
+        "my_vote": getattr(resource, "my_vote", 0),
+        "own": bool(resource.submitted_by_id)
+        and resource.submitted_by_id == getattr(user, "id", None),
+        "authenticated": authenticated,
+        "can_vote": bool(context.get("can_vote")),
+        "next_url": context.get("next_url") or "",
+        "vote_error": context.get("vote_error") or "",
+    }
+
+
+def progress_values(context, request) -> dict:
+    """What the progress control shows."""
+    resource = context.get("resource")
+    # my_progress is missing where the page did not ask for it (with_user_progress).
+    state = getattr(resource, "my_progress", None)
+    return {
+        "pk": resource.pk,
+        "title": resource.title,
+        "state": state,
+        "is_public": resource.status == Status.APPROVED,
+        "progress_next": context.get("progress_next") or "",
+        "progress_error": context.get("progress_error") or "",
+    }
+
+
+def card_values(context, request) -> dict:
+    """What a whole card shows, its two controls included."""
+    resource = context.get("resource")
+    _, authenticated = _reader(context)
+    checked = resource.link_checked_at
+    values = {
+        **vote_values(context, request),
+        **progress_values(context, request),
+        "url": resource.url,
+        "link_checked": date(template_localtime(checked), "j M Y") if checked else "",
+        "type": resource.resource_type,
+        "type_label": _LABELS["type"].get(resource.resource_type, resource.resource_type),
+        "cost": resource.cost,
+        "cost_label": _LABELS["cost"].get(resource.cost, resource.cost),
+        "level": resource.level,
+        "level_label": _LABELS["level"].get(resource.level, resource.level),
+        "link_broken": resource.link_broken,
+        "link_may_be_broken": resource.link_may_be_broken,
+        "link_failures": resource.link_failures,
+        "provider": resource.provider,
+        "description_html": resource.description_html,
+        "tags": tuple((tag.slug, tag.name) for tag in getattr(resource, "tag_list", ())),
+        "is_affiliated": resource.is_affiliated,
+        "heading_level": context.get("card_level") or 3,
+    }
+    values["show_progress"] = (
+        authenticated
+        and values["is_public"]
+        and hasattr(resource, "my_progress")
+        and resource.my_progress is not None
+    )
+    return values
+
+
+VALUES = {
+    "cards/resource_card.jinja": card_values,
+    "cards/vote_widget.jinja": vote_values,
+    "cards/progress_control.jinja": progress_values,
+}
+
+
+class _Drawn:
+    """A small least-recently-used map from card values to HTML, shared by a process's
+    threads."""
+
+    def __init__(self):
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key, html: str, size: int) -> None:
+        with self._lock:
+            self._items[key] = html
+            self._items.move_to_end(key)
+            while len(self._items) > size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+drawn = _Drawn()
+
+
+def draw(name: str, values: dict) -> str:
+    """The card template `name` drawn for `values`, with the CSRF input left as a marker."""
+    size = settings.CARD_CACHE_SIZE
+    # The script prefix is in every URL the templates make.
+    key = (name, get_script_prefix(), *values.values()) if size > 0 else None
+    if key is not None and (html := drawn.get(key)) is not None:
+        return html
+    html = engines["jinja2"].get_template(name).template.render(c=values, **_MARKERS)
+    if key is not None:
+        drawn.put(key, html, size)
+    return html
 
 
 @register.simple_tag(takes_context=True)
 def card(context, name: str) -> str:
-    values = {key: context.get(key) for key in CARD_CONTEXT}
-    request = values["request"] = context.get("request")
-    if request is not None:
-        # One masked token for every form of the page, as Django's templates do: masking
-        # a fresh one for each of a hundred forms costs more than drawing the cards.
-        # Lazy, so that a page without forms (an anonymous reader's) sets no CSRF cookie
-        # and stays cacheable.
-        if not hasattr(request, "_card_csrf_input"):
-            request._card_csrf_input = SimpleLazyObject(lambda: csrf_input(request))
-            request._card_page_path = request.get_full_path()
-        values["csrf_input"] = request._card_csrf_input
-        values["page_path"] = request._card_page_path
-    # The Jinja2 template itself: Django's wrapper would mask a new token for every card.
-    template = engines["jinja2"].get_template(name).template
-    return mark_safe(template.render(values))  # noqa: S308
+    request = context.get("request")
+    html = draw(name, VALUES[name](context, request))
+    path = _page_path(request)
+    html = html.replace(PATH_MARKER, conditional_escape(path)).replace(
+        PATH_QUERY_MARKER, urlencode(path)
+    )
+    if CSRF_MARKER in html:
+        if request is None:
+            html = html.replace(CSRF_MARKER, "")
+        else:
+            # One masked token for every form of the page, as Django's templates do. Made
+            # only when a form is drawn, so that a page without forms (an anonymous
+            # reader's) sets no CSRF cookie and stays cacheable.
+            if not hasattr(request, "_card_csrf_input"):
+                request._card_csrf_input = SimpleLazyObject(lambda: str(csrf_input(request)))
+            html = html.replace(CSRF_MARKER, str(request._card_csrf_input))
+    return mark_safe(html)  # noqa: S308
