@@ -2,12 +2,14 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
 from accounts.selectors import approved_submissions, contribution_stats
 
 SUGGESTIONS_PER_PAGE = 20
 
 
+@require_safe
 def profile(request, username):
     """A member's public page: when they joined, what they contributed, their karma."""
     if "\x00" in username:  # no account has one, and PostgreSQL cannot compare it

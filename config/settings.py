@@ -306,6 +306,9 @@ ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", 3
 # Costly reads shared by every page (the section tree with its counts, popular tags), kept
 # under the same content version.
 CONTENT_CACHE_SECONDS = int(os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", 300))
+# The link checker (manage.py check_links) refuses private, loopback and link-local
+# addresses: the links are user-submitted. Only for a private deployment's own links.
+LINKCHECK_ALLOW_PRIVATE_ADDRESSES = env_bool("DJANGO_LINKCHECK_ALLOW_PRIVATE", False)
 # Resource cards each process keeps drawn (resources/templatetags/cards.py); 0 draws every
 # card afresh.
 CARD_CACHE_SIZE = int(os.environ.get("DJANGO_CARD_CACHE_SIZE", 5000))

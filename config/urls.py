@@ -6,11 +6,13 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from resources import views as resource_views
 
 
 @never_cache
+@require_safe
 def healthz(request):
     """Liveness and readiness: the database answers and the cache stores and returns."""
     checks = {}

@@ -5,11 +5,14 @@ outside any transaction. `store_result` saves one outcome in a short transaction
 and raises a broken-link flag for moderators when a link has failed twice in a row.
 """
 
+import ipaddress
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpcore
 import httpx
 from django.conf import settings
 from django.db import transaction
@@ -60,14 +63,60 @@ class CheckSummary:
     flagged: int = 0
 
 
+class PublicAddressesOnly(httpcore.SyncBackend):
+    """Connects only to public addresses, unless settings allow others.
+
+    The links come from users: without this, a suggestion of http://10.0.0.5/ or
+    http://169.254.169.254/ would have the checker probe the servers' own network. The host
+    is resolved once, every address is checked, and the connection goes to a checked address,
+    so a second DNS answer cannot swap in another; redirects connect through here too.
+    """
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:
+            raise httpcore.ConnectError(f"{host}: {error}") from error
+        addresses = list(dict.fromkeys(info[4][0] for info in found))
+        if not settings.LINKCHECK_ALLOW_PRIVATE_ADDRESSES:
+            for address in addresses:
+                if not is_public_address(address):
+                    raise httpcore.ConnectError(
+                        f"{host} is at {address}, which is not a public address"
+                    )
+        last_error: Exception = httpcore.ConnectError(f"{host}: no address")
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                last_error = error
+        raise last_error
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
 def make_client(*, timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_CONCURRENCY):
-    """One HTTP client shared by the worker threads; httpx.Client is thread-safe."""
+    """One HTTP client shared by the worker threads; httpx.Client is thread-safe.
+
+    It connects directly (no proxy from the environment) and only to public addresses.
+    """
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    transport = httpx.HTTPTransport(limits=limits)
+    # httpx takes no network backend of its own; its connection pool (httpcore, pinned in
+    # requirements.txt) does. tests/resources/test_linkcheck.py checks that it is used.
+    transport._pool._network_backend = PublicAddressesOnly()
     return httpx.Client(
+        transport=transport,
+        trust_env=False,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": user_agent(), "Accept": "*/*"},
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
     )
 
 

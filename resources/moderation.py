@@ -186,6 +186,8 @@ def merge_resources(*, source: Resource, target: Resource, moderator: AbstractBa
 
         # Earlier duplicates of the source now point straight at the target: no chains.
         Resource.objects.filter(merged_into=src).update(merged_into=dst)
+        # The target keeps its tags and gains the source's: readers found it under both.
+        dst.tags.add(*src.tags.all())
 
         src.status = Status.ARCHIVED
         src.merged_into = dst

@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from taggit.models import Tag
 
 from accounts.permissions import has_verified_email, verified_email_required_or_explain
@@ -27,6 +27,7 @@ def community_context(request) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
+@require_safe
 def resource_detail(request, pk):
     resource = get_object_or_404(
         Resource.objects.for_cards().with_user_vote(request.user).with_user_progress(request.user),
@@ -105,6 +106,7 @@ def _initial_from_query(request) -> dict:
 
 
 @login_required
+@require_safe
 def my_suggestions(request):
     suggestions = (
         Resource.objects.filter(submitted_by=request.user)
@@ -257,6 +259,7 @@ def popular_tag_counts(limit: int | None = 30) -> list[Tag]:
     )
 
 
+@require_safe
 def explorer(request, tag_slug=None):
     data = request.GET.copy()
     tag = None
@@ -293,5 +296,6 @@ def explorer(request, tag_slug=None):
     return render(request, "resources/explorer.html", context)
 
 
+@require_safe
 def tag_list(request):
     return render(request, "resources/tags.html", {"tags": popular_tag_counts(limit=None)})

@@ -1,7 +1,9 @@
-"""Feeds, the sitemap, robots.txt and the roadmap as Markdown, at the site root."""
+"""Feeds, the sitemap, robots.txt and the roadmap as Markdown, at the site root; all read-only
+(GET and HEAD)."""
 
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from roadmap import feeds, site_views
 from roadmap.sitemaps import SITEMAPS
@@ -9,21 +11,27 @@ from roadmap.sitemaps import SITEMAPS
 app_name = "site"
 
 urlpatterns = [
-    path("feeds/resources/rss/", feeds.NewResourcesFeed(), name="resources_rss"),
-    path("feeds/resources/atom/", feeds.NewResourcesAtomFeed(), name="resources_atom"),
-    path("feeds/sections/<slug:slug>/rss/", feeds.SectionFeed(), name="section_rss"),
-    path("feeds/sections/<slug:slug>/atom/", feeds.SectionAtomFeed(), name="section_atom"),
-    path("feeds/tags/<slug:slug>/rss/", feeds.TagFeed(), name="tag_rss"),
-    path("feeds/tags/<slug:slug>/atom/", feeds.TagAtomFeed(), name="tag_atom"),
+    path("feeds/resources/rss/", require_safe(feeds.NewResourcesFeed()), name="resources_rss"),
+    path(
+        "feeds/resources/atom/", require_safe(feeds.NewResourcesAtomFeed()), name="resources_atom"
+    ),
+    path("feeds/sections/<slug:slug>/rss/", require_safe(feeds.SectionFeed()), name="section_rss"),
+    path(
+        "feeds/sections/<slug:slug>/atom/",
+        require_safe(feeds.SectionAtomFeed()),
+        name="section_atom",
+    ),
+    path("feeds/tags/<slug:slug>/rss/", require_safe(feeds.TagFeed()), name="tag_rss"),
+    path("feeds/tags/<slug:slug>/atom/", require_safe(feeds.TagAtomFeed()), name="tag_atom"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        require_safe(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "site:sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<str:section>.xml",
-        sitemap_views.sitemap,
+        require_safe(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),

@@ -4,6 +4,7 @@ from itertools import groupby
 from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from resources.models import Progress, Resource, ResourceType
 from resources.views import community_context
@@ -17,6 +18,7 @@ SECTION_LIMIT = 24
 SUBSECTION_LIMIT = 6
 
 
+@require_safe
 def home(request):
     tree = section_tree()
     show_progress = attach_progress(tree, request.user)
@@ -100,6 +102,7 @@ def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[
     return list(parts[0].union(*parts[1:], all=True))
 
 
+@require_safe
 def section_detail(request, slug):
     tree = section_tree()
     node = find_node(tree, slug)

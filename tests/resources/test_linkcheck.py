@@ -97,6 +97,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(settings):
+    """These tests run their servers on 127.0.0.1, which the checker refuses by default."""
+    settings.LINKCHECK_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture
 def server():
     recorder = Recorder()
@@ -125,6 +131,51 @@ def check(url: str) -> LinkResult:
 
 
 # Checking links
+
+# Only public addresses
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",  # noqa: S104 (an address checked, not bound)
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "224.0.0.1",
+    ],
+)
+def test_private_and_special_addresses_are_not_public(address):
+    assert not linkcheck.is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700::6810:84e5", "8.8.8.8"])
+def test_public_addresses_are(address):
+    assert linkcheck.is_public_address(address)
+
+
+def test_a_link_to_this_machine_is_refused_without_a_request(settings, server):
+    settings.LINKCHECK_ALLOW_PRIVATE_ADDRESSES = False
+    for url in (server.base + "/ok", server.base.replace("127.0.0.1", "localhost") + "/ok"):
+        result = check(url)
+        assert not result.ok
+        assert result.status_code is None
+        assert "not a public address" in result.error
+    assert server.requests == []
+
+
+def test_the_checker_ignores_proxies_from_the_environment(monkeypatch, server):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9/")
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9/")
+    assert check(server.base + "/ok").ok
 
 
 def test_a_working_link_is_ok_with_a_single_head_request(server):

@@ -556,3 +556,10 @@ def test_finding_possible_duplicates_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(3):
         found = find_possible_duplicates(resource)
     assert len(found) == 10
+
+
+def test_merge_gives_the_target_the_sources_tags_too(moderator):
+    target = ResourceFactory(tags=["mlops", "serving"])
+    source = ResourceFactory(tags=["serving", "kserve"])
+    merge_resources(source=source, target=target, moderator=moderator)
+    assert sorted(target.tags.names()) == ["kserve", "mlops", "serving"]
