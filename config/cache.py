@@ -13,6 +13,7 @@ later, its own change at once.
 
 import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -93,11 +94,78 @@ def connect_invalidation() -> None:
             signal.connect(handler, sender=model, dispatch_uid=f"page-cache-{model}")
 
 
+class LocalMemory:
+    """A process's own small, least-recently-used store of cached pages in front of the
+    shared cache. Their keys carry the content version (a new version is a new key), so
+    nothing in it goes stale beyond what the version memo allows. Bounded by bytes and age."""
+
+    def __init__(self):
+        self._items: OrderedDict[str, tuple[float, int, object]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if item[0] <= time.monotonic():
+                self._drop(key)
+                return None
+            self._items.move_to_end(key)
+            return item[2]
+
+    def set(self, key: str, value, size: int, seconds: float) -> None:
+        budget = settings.LOCAL_CACHE_BYTES
+        if budget <= 0 or size > budget // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                self._drop(key)
+            self._items[key] = (time.monotonic() + seconds, size, value)
+            self._bytes += size
+            while self._bytes > budget:
+                self._drop(next(iter(self._items)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        self._bytes -= self._items.pop(key)[1]
+
+
+local_memory = LocalMemory()
+
+
+def get_versioned(key: str):
+    """A page kept under a versioned key: from this process's memory, or the shared cache."""
+    value = local_memory.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            local_memory.set(key, value, _size(value), settings.LOCAL_CACHE_SECONDS)
+    return value
+
+
+def set_versioned(key: str, value, seconds: int) -> None:
+    cache.set(key, value, seconds)
+    local_memory.set(key, value, _size(value), min(seconds, settings.LOCAL_CACHE_SECONDS))
+
+
+def _size(page) -> int:
+    """A page is (status, headers, body): its body and a kilobyte for the rest."""
+    return len(page[2]) + 1024
+
+
 def _cached(name: str, version: int, compute):
     seconds = settings.CONTENT_CACHE_SECONDS
     if seconds <= 0:
         return compute()
     key = f"{name}:{version}"
+    # From the shared cache only: these are model instances, which a process's threads
+    # should not share.
     value = cache.get(key)
     if value is None:
         value = compute()

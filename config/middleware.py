@@ -9,11 +9,10 @@ import time
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from config.cache import content_version
+from config.cache import content_version, get_versioned, set_versioned
 
 request_logger = logging.getLogger("mlops.request")
 
@@ -80,7 +79,7 @@ class AnonymousPageCacheMiddleware:
         gzipped = ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) is not None
         encoding = "gzip" if gzipped else "identity"
         key = f"page:{content_version()}:{request.method}:{encoding}:{digest}"
-        cached = cache.get(key)
+        cached = get_versioned(key)
         if cached is not None:
             status, headers, body = cached
             response = HttpResponse(body, status=status, headers=headers)
@@ -97,7 +96,7 @@ class AnonymousPageCacheMiddleware:
             response["Content-Length"] = str(len(response.content))
             # Status, headers and body: quicker to load than a pickled response.
             stored = (response.status_code, dict(response.headers.items()), response.content)
-            cache.set(key, stored, seconds)
+            set_versioned(key, stored, seconds)
             response["X-Page-Cache"] = "miss"
         return response
 

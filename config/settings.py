@@ -312,6 +312,10 @@ LINKCHECK_ALLOW_PRIVATE_ADDRESSES = env_bool("DJANGO_LINKCHECK_ALLOW_PRIVATE", F
 # Resource cards each process keeps drawn (resources/templatetags/cards.py); 0 draws every
 # card afresh.
 CARD_CACHE_SIZE = int(os.environ.get("DJANGO_CARD_CACHE_SIZE", 5000))
+# Each process keeps recently served cached pages in its own memory too
+# (config/cache.py), up to this many bytes and seconds, in front of Redis or the database.
+LOCAL_CACHE_BYTES = int(os.environ.get("DJANGO_LOCAL_CACHE_BYTES", 32 * 1024 * 1024))
+LOCAL_CACHE_SECONDS = 60
 # How long a process trusts the content version it last read (config/cache.py): the longest
 # a change made through another process stays unseen by anonymous readers.
 CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("DJANGO_CONTENT_VERSION_MEMO_SECONDS", 1))

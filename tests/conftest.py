@@ -5,6 +5,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from config.cache import local_memory
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous, so Django's async-safety guard is lifted for the suite.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -37,6 +39,7 @@ def _no_page_cache(settings):
     settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
     settings.CONTENT_CACHE_SECONDS = 0
     settings.CONTENT_VERSION_MEMO_SECONDS = 0
+    local_memory.clear()
 
 
 def _uses_database(request) -> bool:

@@ -200,3 +200,39 @@ def test_a_cached_page_goes_gzipped_to_browsers_that_take_it(client, section):
     assert "Content-Encoding" not in again
     assert again.content == plain.content
     assert int(again["Content-Length"]) == len(plain.content)
+
+
+def test_a_process_serves_a_page_it_served_lately_from_its_own_memory(
+    settings, client, section, monkeypatch
+):
+    from django.core.cache import cache
+
+    from config import cache as versions
+
+    settings.CONTENT_VERSION_MEMO_SECONDS = 1
+    versions._memo.clear()
+    client.get(section.get_absolute_url())  # stored in the shared cache and in memory
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: pytest.fail("asked the cache"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(section.get_absolute_url())
+    assert response["X-Page-Cache"] == "hit"
+    assert len(queries) == 0
+    versions._memo.clear()
+
+
+def test_the_local_memory_keeps_to_its_byte_budget_and_age(settings, monkeypatch):
+    from config import cache as versions
+
+    memory = versions.LocalMemory()
+    settings.LOCAL_CACHE_BYTES = 40 * 1024
+    page = (200, {}, b"x" * 9 * 1024)
+    for n in range(6):
+        memory.set(f"page:{n}", page, versions._size(page), 60)
+    assert memory._bytes <= settings.LOCAL_CACHE_BYTES
+    assert memory.get("page:0") is None  # the oldest went first
+    assert memory.get("page:5") == page
+    clock = [versions.time.monotonic() + 61]
+    monkeypatch.setattr(versions.time, "monotonic", lambda: clock[0])
+    assert memory.get("page:5") is None  # too old
+    memory.set("big", (200, {}, b"x" * 20 * 1024), 21 * 1024, 60)
+    assert memory.get("big") is None  # larger than a quarter of the budget: not kept
