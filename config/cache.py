@@ -25,6 +25,8 @@ CATALOG_VERSION_KEY = "catalog-version"
 
 _memo: dict[str, tuple[float, int]] = {}
 _memo_lock = threading.Lock()
+# Bumped by this process's own changes: a version read before one of them is not remembered.
+_bumps = [0]
 
 
 def _version(key: str) -> int:
@@ -34,6 +36,7 @@ def _version(key: str) -> int:
         remembered = _memo.get(key)
         if remembered is not None and remembered[0] > now:
             return remembered[1]
+    bumps_before = _bumps[0]
     version = cache.get(key)
     if version is None:
         # A new cache (or an evicted key) starts from the clock, never from an old number.
@@ -42,7 +45,8 @@ def _version(key: str) -> int:
         version = cache.get(key, version)
     if memo_seconds > 0:
         with _memo_lock:
-            _memo[key] = (now + memo_seconds, version)
+            if _bumps[0] == bumps_before:
+                _memo[key] = (now + memo_seconds, version)
     return version
 
 
@@ -52,6 +56,7 @@ def _bump(key: str) -> None:
     except ValueError:
         cache.set(key, time.time_ns(), timeout=None)
     with _memo_lock:
+        _bumps[0] += 1
         _memo.pop(key, None)
 
 
@@ -139,13 +144,14 @@ class LocalMemory:
 local_memory = LocalMemory()
 
 
-def get_versioned(key: str):
-    """A page kept under a versioned key: from this process's memory, or the shared cache."""
+def get_versioned(key: str, seconds: int):
+    """A page kept under a versioned key for at most `seconds`: from this process's memory,
+    or the shared cache."""
     value = local_memory.get(key)
     if value is None:
         value = cache.get(key)
         if value is not None:
-            local_memory.set(key, value, _size(value), settings.LOCAL_CACHE_SECONDS)
+            local_memory.set(key, value, _size(value), min(seconds, settings.LOCAL_CACHE_SECONDS))
     return value
 
 

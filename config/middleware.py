@@ -71,15 +71,17 @@ class AnonymousPageCacheMiddleware:
         seconds = settings.ANONYMOUS_PAGE_CACHE_SECONDS
         if seconds <= 0 or not self._cacheable_request(request):
             return self.get_response(request)
-        request.get_host()  # DisallowedHost (a 400) for a host outside ALLOWED_HOSTS
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        # The scheme and host are part of the page (canonical links, HSTS); get_host() also
+        # refuses a host outside ALLOWED_HOSTS (DisallowedHost, a 400).
+        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        digest = hashlib.sha256(address.encode()).hexdigest()
         # Browsers that take gzip get a gzipped copy, others a plain one: each is kept as it
         # is sent, so a hit neither compresses nor decompresses. A cached page holds no
         # secret (no session, no CSRF token), so compressing it gives BREACH nothing to find.
         gzipped = ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) is not None
         encoding = "gzip" if gzipped else "identity"
         key = f"page:{content_version()}:{request.method}:{encoding}:{digest}"
-        cached = get_versioned(key)
+        cached = get_versioned(key, seconds)
         if cached is not None:
             status, headers, body = cached
             response = HttpResponse(body, status=status, headers=headers)

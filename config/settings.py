@@ -119,7 +119,11 @@ if DATABASE_URL:
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Short queries only: JIT compiling one costs more (20 ms seen) than it can save.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        # (A pooler that refuses startup options needs `ALTER ROLE ... SET jit = off` instead
+        # and DJANGO_PG_JIT_OFF=false.)
+        if env_bool("DJANGO_PG_JIT_OFF", True):
+            options = DATABASES["default"].setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -175,6 +179,8 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 # Django's and allauth's backends, loading the user with their e-mail verification state.
+# (Sessions made under the plain backends' names end at the change; listing those names too
+# would keep them, but would hash every failed password twice more.)
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.ModelBackend",
     "accounts.backends.AuthenticationBackend",

@@ -16,6 +16,7 @@ SORTS = {"top": "Top", "new": "New"}
 # explorer lists the rest.
 SECTION_LIMIT = 24
 SUBSECTION_LIMIT = 6
+UNION_TERMS = 400
 
 
 @require_safe
@@ -97,9 +98,13 @@ def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[
         .values_list("pk", flat=True)
         for section_id, limit in limits.items()
     ]
-    if not parts:
-        return []
-    return list(parts[0].union(*parts[1:], all=True))
+    ids: list[int] = []
+    # SQLite takes at most 500 terms in one compound SELECT: a (very) large tree takes more
+    # than one query.
+    for start in range(0, len(parts), UNION_TERMS):
+        batch = parts[start : start + UNION_TERMS]
+        ids.extend(batch[0].union(*batch[1:], all=True))
+    return ids
 
 
 @require_safe

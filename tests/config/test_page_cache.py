@@ -236,3 +236,51 @@ def test_the_local_memory_keeps_to_its_byte_budget_and_age(settings, monkeypatch
     assert memory.get("page:5") is None  # too old
     memory.set("big", (200, {}, b"x" * 20 * 1024), 21 * 1024, 60)
     assert memory.get("big") is None  # larger than a quarter of the budget: not kept
+
+
+def test_a_page_is_cached_per_scheme_and_host(settings, client, section):
+    settings.ALLOWED_HOSTS = ["testserver", "www.testserver"]
+    url = section.get_absolute_url()
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    assert client.get(url, secure=True)["X-Page-Cache"] == "miss"
+    other = client.get(url, HTTP_HOST="www.testserver")
+    assert other["X-Page-Cache"] == "miss"
+    assert 'href="http://www.testserver/sections/tools/"' in other.content.decode()
+
+
+def test_a_page_in_local_memory_lives_no_longer_than_the_page_cache_allows(
+    settings, client, section, monkeypatch
+):
+    from config import cache as versions
+
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 5
+    client.get(section.get_absolute_url())
+    [(expires, _, _)] = versions.local_memory._items.values()
+    assert expires - versions.time.monotonic() <= 5
+
+
+def test_a_version_read_while_this_process_bumps_it_is_not_remembered(settings, monkeypatch):
+    from django.core.cache import cache
+
+    from config import cache as versions
+
+    settings.CONTENT_VERSION_MEMO_SECONDS = 60
+    versions._memo.clear()
+    real_get = cache.get
+    stale = versions.content_version()
+    versions._memo.clear()
+
+    raced = []
+
+    def get_then_bump(key, *args, **kwargs):
+        value = real_get(key, *args, **kwargs)
+        if not raced:
+            raced.append(key)
+            versions.bump_content_version()  # another thread's commit lands mid-read
+        return value
+
+    monkeypatch.setattr(cache, "get", get_then_bump)
+    assert versions.content_version() == stale  # this read raced the bump
+    assert versions.content_version() == stale + 1  # and was not remembered
+    versions._memo.clear()

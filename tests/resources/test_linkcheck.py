@@ -28,6 +28,7 @@ class Recorder:
         self.requests: list[tuple[str, str, str]] = []
         self.in_flight = 0
         self.most_in_flight = 0
+        self.redirects: dict[str, str] = {}  # path: where it sends the client
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -48,6 +49,8 @@ class Handler(BaseHTTPRequestHandler):
                 (self.command, self.path, self.headers.get("User-Agent", ""))
             )
         path = self.path
+        if path in self.recorder.redirects:
+            return self.redirect(302, self.recorder.redirects[path])
         if path == "/ok" or path.startswith("/ok-"):
             return self.reply(200, send_body)
         if path == "/no-head":
@@ -151,6 +154,15 @@ def check(url: str) -> LinkResult:
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "224.0.0.1",
+        "64:ff9b::a00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b:1::a00:1",
+        "2002:a00:1::1",
+        "2001:0:a00:1::1",
+        "::a00:1",
+        "::7f00:1",
+        "::ffff:0:a00:1",
+        "fec0::1",
     ],
 )
 def test_private_and_special_addresses_are_not_public(address):
@@ -170,6 +182,18 @@ def test_a_link_to_this_machine_is_refused_without_a_request(settings, server):
         assert result.status_code is None
         assert "not a public address" in result.error
     assert server.requests == []
+
+
+def test_a_redirect_to_a_private_address_is_refused(settings, monkeypatch, server):
+    settings.LINKCHECK_ALLOW_PRIVATE_ADDRESSES = False
+    # The test server stands in for a public host; 127.0.0.2 for the private one it sends to.
+    monkeypatch.setattr(linkcheck, "is_public_address", lambda address: address == "127.0.0.1")
+    port = server.base.rsplit(":", 1)[1]
+    server.redirects = {"/elsewhere": f"http://127.0.0.2:{port}/ok"}
+    result = check(server.base + "/elsewhere")
+    assert not result.ok
+    assert "127.0.0.2" in result.error and "not a public address" in result.error
+    assert [path for _, path, _ in server.requests] == ["/elsewhere"]
 
 
 def test_the_checker_ignores_proxies_from_the_environment(monkeypatch, server):

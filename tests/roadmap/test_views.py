@@ -168,3 +168,19 @@ def test_a_parent_section_shows_a_few_of_each_sub_section_and_links_to_it(client
     html = response.content.decode()
     assert f'<a href="{courses.get_absolute_url()}">All 10 resources in Courses</a>' in html
     assert "All 10 courses in Courses" not in html
+
+
+def test_a_tree_wider_than_one_compound_query_still_ranks_every_section(monkeypatch):
+    from resources.models import Resource
+
+    monkeypatch.setattr(views, "UNION_TERMS", 2)
+    sections = [SectionFactory() for _ in range(5)]
+    best = {
+        section.pk: ResourceFactory(section=section, wilson_score=0.9).pk for section in sections
+    }
+    for section in sections:
+        ResourceFactory(section=section, wilson_score=0.1)
+    ids = views.best_of_each_section(
+        Resource.objects.approved(), {section.pk: 1 for section in sections}, "top"
+    )
+    assert sorted(ids) == sorted(best.values())
