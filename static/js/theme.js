@@ -14,7 +14,9 @@
   function render() {
     var dark = current() === "dark";
     button.setAttribute("aria-pressed", dark ? "true" : "false");
-    button.querySelector(".theme-toggle-label").textContent = dark ? "Light mode" : "Dark mode";
+    var label = dark ? "Light mode" : "Dark mode";
+    button.querySelector(".theme-toggle-label").textContent = label;
+    button.title = label;
   }
 
   button.addEventListener("click", function () {
