@@ -37,7 +37,7 @@ from taggit.models import Tag, TaggedItem  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench import words  # noqa: E402
-from bench.target import GENERATOR_VERSION, MARKER_TABLE  # noqa: E402
+from bench.target import MARKER_TABLE, dataset_params  # noqa: E402
 from resources.models import Cost, Level, Resource, ResourceType, Status, Vote  # noqa: E402
 from resources.normalize import normalize_url  # noqa: E402
 from resources.scoring import hot_score, wilson_lower_bound  # noqa: E402
@@ -426,14 +426,7 @@ def main(argv=None) -> None:
         parser.add_argument(f"--{name}", type=int, required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    params = {
-        "generator": GENERATOR_VERSION,
-        "resources": args.resources,
-        "users": args.users,
-        "votes": args.votes,
-        "tags": args.tags,
-        "seed": args.seed,
-    }
+    params = dataset_params(args)
 
     if not has_marker_table() and connection.introspection.table_names():
         raise SystemExit(

@@ -33,10 +33,10 @@ if str(ROOT) not in sys.path:
 from bench import loadgen  # noqa: E402
 from bench.target import (  # noqa: E402
     DEFAULT_POSTGRES_URL,
-    GENERATOR_VERSION,
     POSTGRES_DATABASE,
     NotABenchmarkDatabase,
     Target,
+    dataset_params,
     postgres_target,
     prepare,
     sqlite_target,
@@ -753,14 +753,7 @@ def child_env(target: Target, args, secret_key: str) -> dict:
 
 def run_database(target: Target, args) -> dict:
     started = time.perf_counter()
-    params = {
-        "generator": GENERATOR_VERSION,
-        "resources": args.resources,
-        "users": args.users,
-        "votes": args.votes,
-        "tags": args.tags,
-        "seed": args.seed,
-    }
+    params = dataset_params(args)
     state = prepare(target, params, regenerate=args.regenerate, log=log)
     log(f"{target.describe()}: {state}")
     env = child_env(target, args, secrets.token_urlsafe(50))

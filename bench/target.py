@@ -13,6 +13,21 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 # Bump when the generator changes what it makes, so that old data sets are rebuilt.
 GENERATOR_VERSION = 1
+
+
+def dataset_params(args) -> dict:
+    """What the data set is made from: the generator and the size flags. A change to any of
+    them means a new data set."""
+    return {
+        "generator": GENERATOR_VERSION,
+        "resources": args.resources,
+        "users": args.users,
+        "votes": args.votes,
+        "tags": args.tags,
+        "seed": args.seed,
+    }
+
+
 MARKER_TABLE = "bench_dataset"
 POSTGRES_DATABASE = "mlops_bench"
 DEFAULT_POSTGRES_URL = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_DATABASE}"

@@ -100,16 +100,19 @@ def connect_invalidation() -> None:
 
 
 class LocalMemory:
-    """A process's own small, least-recently-used store of cached pages in front of the
-    shared cache. Their keys carry the content version (a new version is a new key), so
-    nothing in it goes stale beyond what the version memo allows. Bounded by bytes and age."""
+    """A process's own least-recently-used store, shared by its threads, bounded by bytes
+    (the setting named `budget_setting`) and by age. An item larger than a quarter of the
+    budget is not kept. Used for cached pages, whose keys carry the content version (a new
+    version is a new key, so nothing goes stale beyond what the version memo allows), and
+    for drawn resource cards (resources/templatetags/cards.py)."""
 
-    def __init__(self):
-        self._items: OrderedDict[str, tuple[float, int, object]] = OrderedDict()
+    def __init__(self, budget_setting: str):
+        self._budget_setting = budget_setting
+        self._items: OrderedDict = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str):
+    def get(self, key):
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -120,8 +123,8 @@ class LocalMemory:
             self._items.move_to_end(key)
             return item[2]
 
-    def set(self, key: str, value, size: int, seconds: float) -> None:
-        budget = settings.LOCAL_CACHE_BYTES
+    def set(self, key, value, size: int, seconds: float) -> None:
+        budget = getattr(settings, self._budget_setting)
         if budget <= 0 or size > budget // 4:
             return
         with self._lock:
@@ -137,11 +140,11 @@ class LocalMemory:
             self._items.clear()
             self._bytes = 0
 
-    def _drop(self, key: str) -> None:
+    def _drop(self, key) -> None:
         self._bytes -= self._items.pop(key)[1]
 
 
-local_memory = LocalMemory()
+local_memory = LocalMemory("LOCAL_CACHE_BYTES")
 
 
 def get_versioned(key: str, seconds: int):
@@ -165,29 +168,18 @@ def _size(page) -> int:
     return len(page[2]) + 1024
 
 
-def _cached(name: str, version: int, compute):
+def cached_for_catalog(name: str, compute):
+    """`compute()`'s value, shared until sections, resources or tags change (not votes).
+
+    From the shared cache only: these are model instances, which a process's threads
+    should not share.
+    """
     seconds = settings.CONTENT_CACHE_SECONDS
     if seconds <= 0:
         return compute()
-    key = f"{name}:{version}"
-    # From the shared cache only: these are model instances, which a process's threads
-    # should not share.
+    key = f"{name}:{catalog_version()}"
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, seconds)
     return value
-
-
-def cached_for_content(name: str, compute):
-    """`compute()`'s value, shared through the cache until the content version changes."""
-    if settings.CONTENT_CACHE_SECONDS <= 0:
-        return compute()
-    return _cached(name, content_version(), compute)
-
-
-def cached_for_catalog(name: str, compute):
-    """`compute()`'s value, shared until sections, resources or tags change (not votes)."""
-    if settings.CONTENT_CACHE_SECONDS <= 0:
-        return compute()
-    return _cached(name, catalog_version(), compute)

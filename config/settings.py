@@ -315,9 +315,9 @@ CONTENT_CACHE_SECONDS = int(os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", 300))
 # The link checker (manage.py check_links) refuses private, loopback and link-local
 # addresses: the links are user-submitted. Only for a private deployment's own links.
 LINKCHECK_ALLOW_PRIVATE_ADDRESSES = env_bool("DJANGO_LINKCHECK_ALLOW_PRIVATE", False)
-# Resource cards each process keeps drawn (resources/templatetags/cards.py); 0 draws every
-# card afresh.
-CARD_CACHE_SIZE = int(os.environ.get("DJANGO_CARD_CACHE_SIZE", 5000))
+# Bytes of resource cards each process keeps drawn (resources/templatetags/cards.py); 0
+# draws every card afresh.
+CARD_CACHE_BYTES = int(os.environ.get("DJANGO_CARD_CACHE_BYTES", 16 * 1024 * 1024))
 # Each process keeps recently served cached pages in its own memory too
 # (config/cache.py), up to this many bytes and seconds, in front of Redis or the database.
 LOCAL_CACHE_BYTES = int(os.environ.get("DJANGO_LOCAL_CACHE_BYTES", 32 * 1024 * 1024))

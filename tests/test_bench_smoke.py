@@ -18,6 +18,7 @@ import pytest
 
 from bench import loadgen, run
 from bench.target import (
+    GENERATOR_VERSION,
     POSTGRES_DATABASE,
     NotABenchmarkDatabase,
     postgres_target,
@@ -32,7 +33,7 @@ TINY = {"resources": 40, "users": 12, "votes": 150, "tags": 15, "seed": 7}
 
 def build_tiny_data_set(tmp_path: Path) -> tuple[Path, dict]:
     target = sqlite_target(tmp_path / "bench.sqlite3", ROOT / "var" / "db.sqlite3")
-    params = {"generator": run.GENERATOR_VERSION, **TINY}
+    params = {"generator": GENERATOR_VERSION, **TINY}
     assert prepare(target, params, regenerate=False, log=print) == "fresh"
     env = run.child_env(target, SimpleNamespace(var_dir=tmp_path, redis_url=""), "k" * 50)
     out = tmp_path / "fixtures.json"
@@ -73,7 +74,7 @@ def test_generator_builds_a_consistent_data_set_and_reuses_it(tmp_path):
     assert unverified == 0
 
     target = sqlite_target(path, ROOT / "var" / "db.sqlite3")
-    params = {"generator": run.GENERATOR_VERSION, **TINY}
+    params = {"generator": GENERATOR_VERSION, **TINY}
     assert prepare(target, params, regenerate=False, log=print) == "reuse"
 
 

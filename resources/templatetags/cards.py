@@ -5,14 +5,11 @@ the surrounding Django context, so pages and htmx partials share one template.
 
 The templates read nothing but `c`, the plain values `card_values()` takes from the resource,
 the reader and the page. Those values are therefore a complete description of the HTML, and
-each process keeps the HTML of recently drawn cards under them (CARD_CACHE_SIZE entries): most
+each process keeps the HTML of recently drawn cards under them (CARD_CACHE_BYTES): most
 readers see most cards in the same state, so a page is mostly drawn from memory. The CSRF
 input (per reader) and the page's address (per page, for the forms' `next`) are drawn as
 markers and put in last.
 """
-
-import threading
-from collections import OrderedDict
 
 from django import template
 from django.conf import settings
@@ -26,6 +23,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from markupsafe import Markup
 
+from config.cache import LocalMemory
 from resources.models import Cost, Level, ResourceType, Status
 
 register = template.Library()
@@ -47,11 +45,6 @@ _LABELS = {
 }
 
 
-def _reader(context) -> tuple[object, bool]:
-    user = context.get("user")
-    return user, bool(getattr(user, "is_authenticated", False))
-
-
 def _page_path(request) -> str:
     if request is None:
         return ""
@@ -60,10 +53,10 @@ def _page_path(request) -> str:
     return request._card_page_path
 
 
-def vote_values(context, request) -> dict:
+def vote_values(context) -> dict:
     """What the vote control shows (it reads only these fields of the resource)."""
     resource = context.get("resource")
-    user, authenticated = _reader(context)
+    user = context.get("user")
     return {
         "pk": resource.pk,
         "title": resource.title,
@@ -71,14 +64,14 @@ def vote_values(context, request) -> dict:
         "my_vote": getattr(resource, "my_vote", 0),
         "own": bool(resource.submitted_by_id)
         and resource.submitted_by_id == getattr(user, "id", None),
-        "authenticated": authenticated,
+        "authenticated": bool(getattr(user, "is_authenticated", False)),
         "can_vote": bool(context.get("can_vote")),
         "next_url": context.get("next_url") or "",
         "vote_error": context.get("vote_error") or "",
     }
 
 
-def progress_values(context, request) -> dict:
+def progress_values(context) -> dict:
     """What the progress control shows."""
     resource = context.get("resource")
     # my_progress is missing where the page did not ask for it (with_user_progress).
@@ -93,14 +86,13 @@ def progress_values(context, request) -> dict:
     }
 
 
-def card_values(context, request) -> dict:
+def card_values(context) -> dict:
     """What a whole card shows, its two controls included."""
     resource = context.get("resource")
-    _, authenticated = _reader(context)
     checked = resource.link_checked_at
     values = {
-        **vote_values(context, request),
-        **progress_values(context, request),
+        **vote_values(context),
+        **progress_values(context),
         "url": resource.url,
         "link_checked": date(template_localtime(checked), "j M Y") if checked else "",
         "type": resource.resource_type,
@@ -119,10 +111,7 @@ def card_values(context, request) -> dict:
         "heading_level": context.get("card_level") or 3,
     }
     values["show_progress"] = (
-        authenticated
-        and values["is_public"]
-        and hasattr(resource, "my_progress")
-        and resource.my_progress is not None
+        values["authenticated"] and values["is_public"] and values["state"] is not None
     )
     return values
 
@@ -134,53 +123,32 @@ VALUES = {
 }
 
 
-class _Drawn:
-    """A small least-recently-used map from card values to HTML, shared by a process's
-    threads."""
-
-    def __init__(self):
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            html = self._items.get(key)
-            if html is not None:
-                self._items.move_to_end(key)
-            return html
-
-    def put(self, key, html: str, size: int) -> None:
-        with self._lock:
-            self._items[key] = html
-            self._items.move_to_end(key)
-            while len(self._items) > size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-drawn = _Drawn()
+drawn = LocalMemory("CARD_CACHE_BYTES")
+# Card HTML depends on nothing but its key, so it never goes stale; age only frees memory.
+DRAWN_SECONDS = 3600
 
 
 def draw(name: str, values: dict) -> str:
     """The card template `name` drawn for `values`, with the CSRF input left as a marker."""
-    size = settings.CARD_CACHE_SIZE
+    if settings.CARD_CACHE_BYTES <= 0:
+        return _render(name, values)
     # The script prefix is in every URL the templates make.
-    key = (name, get_script_prefix(), *values.values()) if size > 0 else None
-    if key is not None and (html := drawn.get(key)) is not None:
-        return html
-    html = engines["jinja2"].get_template(name).template.render(c=values, **_MARKERS)
-    if key is not None:
-        drawn.put(key, html, size)
+    key = (name, get_script_prefix(), *values.values())
+    html = drawn.get(key)
+    if html is None:
+        html = _render(name, values)
+        drawn.set(key, html, len(html), DRAWN_SECONDS)
     return html
+
+
+def _render(name: str, values: dict) -> str:
+    return engines["jinja2"].get_template(name).template.render(c=values, **_MARKERS)
 
 
 @register.simple_tag(takes_context=True)
 def card(context, name: str) -> str:
     request = context.get("request")
-    html = draw(name, VALUES[name](context, request))
+    html = draw(name, VALUES[name](context))
     path = _page_path(request)
     html = html.replace(PATH_MARKER, conditional_escape(path)).replace(
         PATH_QUERY_MARKER, urlencode(path)

@@ -1,9 +1,6 @@
-"""The Jinja2 environment the resource cards use keeps Django's URLs, dates and encoding."""
-
-import datetime
+"""The Jinja2 environment the resource cards use keeps Django's URLs and escapes."""
 
 import pytest
-from django.template.defaultfilters import urlencode
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from config import jinja2
@@ -41,13 +38,6 @@ def test_url_follows_the_script_prefix():
     assert jinja2.url("resources:detail", 3) == "/resources/3/"
 
 
-def test_dates_are_shown_in_the_site_time_zone(settings):
-    settings.TIME_ZONE = "Europe/London"
-    moment = datetime.datetime(2026, 7, 1, 23, 30, tzinfo=datetime.UTC)
-    assert jinja2.date(moment, "j M Y H:i") == "2 Jul 2026 00:30"
-
-
-def test_the_environment_escapes_and_uses_djangos_filters():
+def test_the_environment_escapes():
     env = jinja2.environment()
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
-    assert env.from_string("{{ x|urlencode }}").render(x="/a b?c") == urlencode("/a b?c")

@@ -223,7 +223,7 @@ def test_a_process_serves_a_page_it_served_lately_from_its_own_memory(
 def test_the_local_memory_keeps_to_its_byte_budget_and_age(settings, monkeypatch):
     from config import cache as versions
 
-    memory = versions.LocalMemory()
+    memory = versions.LocalMemory("LOCAL_CACHE_BYTES")
     settings.LOCAL_CACHE_BYTES = 40 * 1024
     page = (200, {}, b"x" * 9 * 1024)
     for n in range(6):

@@ -101,34 +101,41 @@ def context_for(drawn: dict):
 
 
 def draw_card(name, context, request) -> str:
-    return cards.draw(name, cards.VALUES[name](context, request))
+    return cards.draw(name, cards.VALUES[name](context))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=card_inputs, second=card_inputs)
 def test_a_card_from_memory_is_the_card_drawn_afresh(first, second):
     cards.drawn.clear()
-    with override_settings(CARD_CACHE_SIZE=100):
+    with override_settings(CARD_CACHE_BYTES=1024 * 1024):
         draw_card(first["template"], *context_for(first))
         remembered = draw_card(second["template"], *context_for(second))
-    with override_settings(CARD_CACHE_SIZE=0):
+    with override_settings(CARD_CACHE_BYTES=0):
         assert remembered == draw_card(second["template"], *context_for(second))
 
 
 def test_the_memory_is_bounded(settings):
     cards.drawn.clear()
-    settings.CARD_CACHE_SIZE = 3
-    for pk in range(1, 6):
-        context = {"resource": Resource(pk=pk, title=f"R{pk}", url="https://a.example/")}
+    settings.CARD_CACHE_BYTES = 1024 * 1024
+    contexts = [
+        {"resource": Resource(pk=pk, title=f"R{pk}", url="https://a.example/")}
+        for pk in range(1, 8)
+    ]
+    one_card = len(draw_card("cards/vote_widget.jinja", contexts[0], None))
+    cards.drawn.clear()
+    # Room for four cards (an item over a quarter of the budget is not kept at all).
+    settings.CARD_CACHE_BYTES = 4 * one_card + one_card // 2
+    for context in contexts:
         draw_card("cards/vote_widget.jinja", context, None)
-    assert len(cards.drawn._items) == 3
+    assert len(cards.drawn._items) == 4
 
 
 def test_every_reader_gets_their_own_csrf_token_in_a_remembered_card(settings, rf):
     from django.middleware.csrf import get_token
     from django.template import Context, Template
 
-    settings.CARD_CACHE_SIZE = 100
+    settings.CARD_CACHE_BYTES = 1024 * 1024
     cards.drawn.clear()
     template = Template('{% load cards %}{% card "cards/vote_widget.jinja" %}')
     resource = Resource(pk=1, title="Shared", url="https://a.example/", status=Status.APPROVED)
@@ -167,7 +174,7 @@ def test_the_page_address_goes_into_every_card_escaped_and_quoted(settings, rf):
     from django.template.defaultfilters import urlencode
     from django.utils.html import escape
 
-    settings.CARD_CACHE_SIZE = 100
+    settings.CARD_CACHE_BYTES = 1024 * 1024
     cards.drawn.clear()
     template = Template('{% load cards %}{% card "cards/resource_card.jinja" %}')
     resource = Resource(pk=5, title="Shared", url="https://a.example/", status=Status.APPROVED)
@@ -194,3 +201,15 @@ def test_the_page_address_goes_into_every_card_escaped_and_quoted(settings, rf):
             assert html.count(f'name="next" value="{escape(full)}#resource-5"') == 2
         else:
             assert f"?next={urlencode(full)}%23resource-5" in html
+
+
+def test_the_check_date_is_shown_in_the_site_time_zone(settings):
+    settings.TIME_ZONE = "Europe/London"
+    resource = Resource(
+        pk=1,
+        title="Checked",
+        url="https://a.example/",
+        link_checked_at=datetime.datetime(2026, 7, 1, 23, 30, tzinfo=datetime.UTC),
+    )
+    values = cards.card_values({"resource": resource})
+    assert values["link_checked"] == "2 Jul 2026"
