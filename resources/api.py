@@ -18,7 +18,7 @@ from taggit.models import Tag
 from resources.filters import MAX_QUERY_LENGTH, MAX_TAGS, SORTS, ResourceFilter
 from resources.models import Cost, Level, Resource, ResourceType
 from resources.scoring import wilson_lower_bound
-from roadmap.markdown import render_markdown
+from core.markdown import render_markdown
 from roadmap.models import Section
 from roadmap.selectors import SectionNode, find_node, flatten, section_tree
 

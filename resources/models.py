@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from taggit.managers import TaggableManager
 
-from roadmap.markdown import render_markdown
+from core.markdown import render_markdown
 
 
 class ResourceType(models.TextChoices):

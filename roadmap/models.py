@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from roadmap.markdown import render_markdown
+from core.markdown import render_markdown
 
 
 class SectionQuerySet(models.QuerySet):
