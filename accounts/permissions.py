@@ -5,10 +5,10 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+
+from core.http import is_safe_url, redirect_to_login_page
 
 # The answer is kept on the user object, which Django builds afresh for every request;
 # accounts.backends loads it with the user.
@@ -36,11 +36,7 @@ def verified_email_required_or_explain(view_func: Callable) -> Callable:
     @wraps(view_func)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
-            to_login = redirect_to_login(_return_path(request))
-            if request.headers.get("HX-Request") == "true":
-                # htmx would follow a redirect and swap the sign-in page into a fragment.
-                return HttpResponse(status=204, headers={"HX-Redirect": to_login.url})
-            return to_login
+            return redirect_to_login_page(request, _return_path(request))
         if not has_verified_email(request.user):
             return render_verify_needed(request)
         return view_func(request, *args, **kwargs)
@@ -70,9 +66,7 @@ def _return_path(request: HttpRequest) -> str:
     if request.method in ("GET", "HEAD"):
         return request.get_full_path()
     for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
+        if is_safe_url(request, candidate):
             return _path_of(candidate)
     return request.get_full_path()
 

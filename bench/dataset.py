@@ -38,10 +38,10 @@ from taggit.models import Tag, TaggedItem  # noqa: E402
 from accounts.models import User  # noqa: E402
 from bench import words  # noqa: E402
 from bench.target import MARKER_TABLE, dataset_params  # noqa: E402
+from core.markdown import render_markdown  # noqa: E402
 from resources.models import Cost, Level, Resource, ResourceType, Status, Vote  # noqa: E402
 from resources.normalize import normalize_url  # noqa: E402
 from resources.scoring import hot_score, wilson_lower_bound  # noqa: E402
-from core.markdown import render_markdown  # noqa: E402
 from roadmap.models import Section  # noqa: E402
 
 # The first users never submit anything, so that the vote clients can vote on every resource.

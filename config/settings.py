@@ -2,31 +2,22 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-import dj_database_url
-import dj_email_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("DJANGO_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
+env = environ.Env()
+VAR_DIR = Path(env.str("DJANGO_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 
 if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
@@ -35,7 +26,7 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
     )
 
 SITE_NAME = "MLOps Roadmap"
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,32 +38,35 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "django_filters",
+    "django_htmx",
     "csp",
     "taggit",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.github",
+    "core",
     "accounts",
-    "roadmap",
     "resources",
+    "roadmap",
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RequestLogMiddleware",
-    # First, so that a cached page skips the rest; it stores the headers they add.
-    "config.middleware.AnonymousPageCacheMiddleware",
+    "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag and If-None-Match, so that the proxy and browsers revalidate cheaply.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "config.middleware.MissingSocialAppMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.MissingSocialAppMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -88,48 +82,32 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "roadmap.context_processors.site",
+                "core.context_processors.site",
             ],
         },
-    },
-    {
-        # Only the resource cards, which a page draws dozens of times (config/jinja2.py).
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "config.jinja2.environment", "autoescape": True},
     },
 ]
 
 # Databases: PostgreSQL when DATABASE_URL is set, otherwise a SQLite file tuned for
 # several writers (WAL lets readers run beside a writer; IMMEDIATE takes the write lock
 # at BEGIN so two writers queue on the busy timeout instead of failing mid-transaction).
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=60,
-            # A health check is a `SELECT 1` before every request's first query (a tenth of a
-            # vote's time under load). Without it, a database restart costs each app thread
-            # one failed request before it reconnects; turn it on where failovers are common.
-            conn_health_checks=env_bool("DJANGO_DB_HEALTH_CHECKS", False),
-            ssl_require=False,
-        )
-    }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    # A health check is a `SELECT 1` before every request's first query. Without it, a
+    # database restart costs each app thread one failed request before it reconnects.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_DB_HEALTH_CHECKS", default=False)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+        "DJANGO_PG_JIT_OFF", default=True
+    ):
         # Short queries only: JIT compiling one costs more (20 ms seen) than it can save.
-        # (A pooler that refuses startup options needs `ALTER ROLE ... SET jit = off` instead
-        # and DJANGO_PG_JIT_OFF=false.)
-        if env_bool("DJANGO_PG_JIT_OFF", True):
-            options = DATABASES["default"].setdefault("OPTIONS", {})
-            options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            "NAME": env.str("SQLITE_PATH", default=str(VAR_DIR / "db.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -140,8 +118,6 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
-            # Kept open between requests, as on PostgreSQL: opening the file and setting the
-            # pragmas again cost more than a cached page.
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
             # A file, not shared memory, so that tests exercise the same locking (WAL,
@@ -152,19 +128,28 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches: Redis when REDIS_URL is set; otherwise the database cache, which every process
-# of one machine shares (allauth's rate limits must hold across processes).
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# Caches. "default" holds rate limits, sessions (with Redis) and the section tree; "pages"
+# holds anonymous readers' whole pages and is emptied after every change they can see
+# (core/cache.py), so it gets a store of its own: the next Redis database after REDIS_URL's,
+# or its own database table.
+REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # Sessions are read from Redis and written through to the database, so a Redis restart
     # signs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    _redis = urlsplit(REDIS_URL)
+    _pages_db = int(_redis.path.strip("/") or 0) + 1
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mlops",
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": urlunsplit(_redis._replace(path=f"/{_pages_db}")),
+            "KEY_PREFIX": "mlops",
+        },
     }
 else:
     CACHES = {
@@ -172,10 +157,17 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
             "KEY_PREFIX": "mlops",
-            # The default 300 entries make the page cache cull itself under any real load.
-            "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4},
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache_pages",
+            "KEY_PREFIX": "mlops",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        },
     }
+# Anonymous readers' pages stay cached at most this long; off in development unless asked
+# for, so that an edited template shows at once.
+PAGE_CACHE_SECONDS = env.int("DJANGO_PAGE_CACHE_SECONDS", default=0 if DEBUG else 300)
 
 AUTH_USER_MODEL = "accounts.User"
 # Django's and allauth's backends, loading the user with their e-mail verification state.
@@ -226,8 +218,8 @@ ACCOUNT_FORMS = {
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 # A third-party sign-in starts only from a POST form with a CSRF token, never from a link.
 SOCIALACCOUNT_LOGIN_ON_GET = False
-GITHUB_CLIENT_ID = os.environ.get("GITHUB_CLIENT_ID", "")
-GITHUB_CLIENT_SECRET = os.environ.get("GITHUB_CLIENT_SECRET", "")
+GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="")
+GITHUB_CLIENT_SECRET = env.str("GITHUB_CLIENT_SECRET", default="")
 SOCIALACCOUNT_PROVIDERS = {}
 if GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET:
     SOCIALACCOUNT_PROVIDERS["github"] = {
@@ -237,15 +229,21 @@ if GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET:
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or DJANGO_EMAIL_BACKEND; in
 # development, messages are written as files under var/mail/ where a person can read them.
-EMAIL_URL = os.environ.get("EMAIL_URL", "")
-if EMAIL_URL:
-    vars().update(dj_email_url.parse(EMAIL_URL))
+if env.str("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 else:
-    EMAIL_BACKEND = os.environ.get(
-        "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = env.str(
+        "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
     )
-    EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MLOps Roadmap <noreply@localhost>")
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MLOps Roadmap <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-gb"
@@ -255,7 +253,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -278,18 +275,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
-if env_bool("DJANGO_BEHIND_PROXY", not DEBUG):
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
     # The proxy terminates TLS and says so in X-Forwarded-Proto (see deploy/).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 
 # Content Security Policy (django-csp): nothing inline, nothing from another host.
 CONTENT_SECURITY_POLICY = {
@@ -307,38 +304,30 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Anonymous readers get whole pages from the cache; any content change invalidates them.
-ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", 300))
-# Costly reads shared by every page (the section tree with its counts, popular tags), kept
-# under the same content version.
-CONTENT_CACHE_SECONDS = int(os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", 300))
 # The link checker (manage.py check_links) refuses private, loopback and link-local
 # addresses: the links are user-submitted. Only for a private deployment's own links.
-LINKCHECK_ALLOW_PRIVATE_ADDRESSES = env_bool("DJANGO_LINKCHECK_ALLOW_PRIVATE", False)
-# Bytes of resource cards each process keeps drawn (resources/templatetags/cards.py); 0
-# draws every card afresh.
-CARD_CACHE_BYTES = int(os.environ.get("DJANGO_CARD_CACHE_BYTES", 16 * 1024 * 1024))
-# Each process keeps recently served cached pages in its own memory too
-# (config/cache.py), up to this many bytes and seconds, in front of Redis or the database.
-LOCAL_CACHE_BYTES = int(os.environ.get("DJANGO_LOCAL_CACHE_BYTES", 32 * 1024 * 1024))
-LOCAL_CACHE_SECONDS = 60
-# How long a process trusts the content version it last read (config/cache.py): the longest
-# a change made through another process stays unseen by anonymous readers.
-CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("DJANGO_CONTENT_VERSION_MEMO_SECONDS", 1))
+LINKCHECK_ALLOW_PRIVATE_ADDRESSES = env.bool("DJANGO_LINKCHECK_ALLOW_PRIVATE", default=False)
 
-LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "config.logging.JSONFormatter"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json"),
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # Every request is logged once by config.middleware.RequestLogMiddleware.
+        # Every request is logged once by core.middleware.RequestLogMiddleware.
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
     },

@@ -1,48 +1,14 @@
-import secrets
-
 from django.contrib import admin
-from django.core.cache import cache
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
 from django.urls import include, path
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 
-from resources import views as resource_views
-
-
-@never_cache
-@require_safe
-def healthz(request):
-    """Liveness and readiness: the database answers and the cache stores and returns."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        checks["database"] = "ok"
-    except DatabaseError as error:
-        checks["database"] = f"error: {error.__class__.__name__}"
-    try:
-        token = secrets.token_hex(8)
-        cache.set("healthz", token, 10)
-        checks["cache"] = "ok" if cache.get("healthz") == token else "error: no round trip"
-    except Exception as error:  # noqa: BLE001 - any cache backend failure means unhealthy
-        checks["cache"] = f"error: {error.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
-        status=200 if healthy else 503,
-    )
-
+from core.views import healthz
 
 urlpatterns = [
     path("", include("roadmap.urls")),
     path("resources/", include("resources.urls")),
     path("accounts/", include("allauth.urls")),
-    path("u/", include("accounts.urls")),
-    path("tags/", resource_views.tag_list, name="tags"),
-    path("tags/<slug:tag_slug>/", resource_views.explorer, name="tag"),
+    path("u/", include("resources.profile_urls")),
+    path("tags/", include("resources.tag_urls")),
     path("moderation/", include("resources.moderation_urls")),
     path("me/", include("resources.progress_urls")),
     path("api/", include("resources.api_urls")),

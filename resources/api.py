@@ -15,12 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
-from resources.filters import MAX_QUERY_LENGTH, MAX_TAGS, SORTS, ResourceFilter
-from resources.models import Cost, Level, Resource, ResourceType
-from resources.scoring import wilson_lower_bound
 from core.markdown import render_markdown
-from roadmap.models import Section
-from roadmap.selectors import SectionNode, find_node, flatten, section_tree
+from resources.filters import MAX_QUERY_LENGTH, MAX_TAGS, SORTS, ResourceFilter
+from resources.models import Cost, Level, Resource, ResourceType, section_model
+from resources.scoring import wilson_lower_bound
+from resources.sections import SectionNode, find_node, flatten, section_tree
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -224,7 +223,7 @@ def example_resource() -> Resource:
         cost=Cost.FREE,
         level=Level.INTERMEDIATE,
         provider="Goku Mohandas",
-        section=Section(slug="courses", title="Courses"),
+        section=section_model()(slug="courses", title="Courses"),
         upvotes=12,
         downvotes=1,
         wilson_score=wilson_lower_bound(12, 1),

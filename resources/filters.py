@@ -11,8 +11,7 @@ from django.db.models.expressions import RawSQL
 from taggit.models import Tag, TaggedItem
 
 from resources.models import Cost, Level, Resource, ResourceType
-from roadmap.models import Section
-from roadmap.selectors import find_node, flatten, section_tree
+from resources.sections import find_node, flatten, section_tree
 
 SORTS = {"top": "Top", "new": "New", "trending": "Trending"}
 SEARCH_CONFIG = "english"
@@ -171,10 +170,3 @@ class ResourceFilter(django_filters.FilterSet):
         if not self.is_bound or not self.form.is_valid():
             return []
         return list(Tag.objects.filter(slug__in=self.form.cleaned_data.get("tag") or []))
-
-    @property
-    def chosen_section(self) -> Section | None:
-        if not self.is_bound or not self.form.is_valid():
-            return None
-        node = find_node(self.tree, self.form.cleaned_data.get("section") or "")
-        return node.section if node else None

@@ -4,10 +4,9 @@ from django import forms
 from taggit.forms import TagField
 from taggit.utils import edit_string_for_tags
 
-from resources.models import Cost, FlagReason, Level, Resource, ResourceType
+from resources.models import Cost, FlagReason, Level, Resource, ResourceType, section_model
 from resources.normalize import InvalidURL, normalize_url
-from roadmap.models import Section
-from roadmap.selectors import flatten, section_tree
+from resources.sections import flatten, section_tree
 
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 30
@@ -46,7 +45,7 @@ class SuggestionForm(forms.Form):
     )
     resource_type = forms.ChoiceField(label="Type", choices=ResourceType.choices)
     section = SectionChoiceField(
-        queryset=Section.objects.all(),
+        queryset=section_model().objects.all(),
         empty_label=None,
         help_text="Where on the roadmap it belongs.",
     )

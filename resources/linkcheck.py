@@ -1,6 +1,6 @@
 """Link health: visit resources' links and remember which ones stopped working.
 
-`check_urls` only talks HTTP and never touches the database, so it runs in worker threads
+`iter_check_urls` only talks HTTP and never touches the database, so it runs in worker threads
 outside any transaction. `store_result` saves one outcome in a short transaction of its own
 and raises a broken-link flag for moderators when a link has failed twice in a row.
 """
@@ -26,6 +26,7 @@ from resources.models import (
     Resource,
     Status,
 )
+from resources.selectors import pages_changed
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 8
@@ -173,15 +174,6 @@ def iter_check_urls(
             client.close()
 
 
-def check_urls(urls: Iterable[str], **options) -> list[LinkResult]:
-    """Check every link; results come back in the order of `urls`."""
-    urls = list(urls)
-    results: list[LinkResult | None] = [None] * len(urls)
-    for index, result in iter_check_urls(urls, **options):
-        results[index] = result
-    return results  # type: ignore[return-value]
-
-
 def store_result(
     resource_id: int, result: LinkResult, *, checked_at: datetime | None = None
 ) -> bool:
@@ -190,21 +182,23 @@ def store_result(
         resource = Resource.objects.select_for_update().filter(pk=resource_id).first()
         if resource is None:  # deleted while the check ran
             return False
+        was_marked = resource.link_may_be_broken
         resource.link_checked_at = checked_at or timezone.now()
         resource.link_status_code = result.status_code
         resource.link_error = result.error[:MAX_ERROR_LENGTH]
         resource.link_final_url = result.final_url[:2000]
         resource.link_failures = 0 if result.ok else resource.link_failures + 1
-        # save(), not update(): the page cache listens for saved resources.
-        resource.save(
-            update_fields=[
-                "link_checked_at",
-                "link_status_code",
-                "link_error",
-                "link_final_url",
-                "link_failures",
-            ]
+        # update(), not save(): a check changes what readers see only when the broken-link
+        # mark comes or goes, so only then are cached pages emptied.
+        Resource.objects.filter(pk=resource.pk).update(
+            link_checked_at=resource.link_checked_at,
+            link_status_code=resource.link_status_code,
+            link_error=resource.link_error,
+            link_final_url=resource.link_final_url,
+            link_failures=resource.link_failures,
         )
+        if resource.link_may_be_broken != was_marked:
+            pages_changed()
         # Only when the streak reaches the threshold: a moderator who dismissed the flag is
         # not asked again until the link has worked and then failed twice more.
         if resource.link_failures != LINK_FAILURES_BEFORE_BROKEN:

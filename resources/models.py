@@ -46,7 +46,7 @@ def choices_check(field: str, choices: type[models.TextChoices], name: str, blan
     return models.CheckConstraint(condition=Q(**{f"{field}__in": values}), name=name)
 
 
-# Columns a card in a list never shows (templates/jinja2/cards/resource_card.jinja).
+# Columns a card in a list never shows (templates/partials/resource_card.html).
 CARD_LIST_DEFERRED = (
     "description",
     "normalized_url",
@@ -61,9 +61,6 @@ class ResourceQuerySet(models.QuerySet):
     def approved(self) -> "ResourceQuerySet":
         """The only resources the public ever sees."""
         return self.filter(status=Status.APPROVED)
-
-    def for_section(self, section) -> "ResourceQuerySet":
-        return self.filter(section=section)
 
     def for_cards(self) -> "ResourceQuerySet":
         """Everything a resource card shows, in a fixed number of queries."""
@@ -111,6 +108,12 @@ class ResourceQuerySet(models.QuerySet):
 
     def order_by_new(self) -> "ResourceQuerySet":
         return self.order_by("-created_at", "-id")
+
+
+def section_model():
+    """The roadmap's Section model. The roadmap app is above this one, so it is named, never
+    imported."""
+    return Resource._meta.get_field("section").related_model
 
 
 # Two failed checks in a row, not one, so that a site's brief outage does not count.
@@ -192,7 +195,7 @@ class Resource(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # A section page reads each section's best cards down one of these two, in the
-            # order of roadmap.views.ranking, and counts its cards by type from the third.
+            # order of roadmap.selectors.ranking, and counts its cards by type from the third.
             models.Index(
                 fields=["section", "status", "-wilson_score", "-created_at", "-id"],
                 name="resource_section_top",

@@ -88,15 +88,6 @@ def normalize_url(url: str) -> str:
     return result
 
 
-def is_http_url(url: str) -> bool:
-    """Return True when normalize_url would accept the link."""
-    try:
-        normalize_url(url)
-    except InvalidURL:
-        return False
-    return True
-
-
 def _split(url: str) -> SplitResult:
     """Strip and validate the raw link and split it into its components."""
     if not isinstance(url, str) or not url.strip():

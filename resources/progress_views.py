@@ -1,38 +1,19 @@
 """A reader's own learning progress: marking resources, the learning page and its export."""
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import login_required_for_htmx, safe_next
 from resources import services
 from resources.models import Progress, ProgressState, Resource
-from resources.views import safe_next
 
 CLEAR = "clear"
 # The order the learning page lists the states in.
 LEARNING_GROUPS = (ProgressState.IN_PROGRESS, ProgressState.SAVED, ProgressState.DONE)
-
-
-def login_required_for_htmx(view_func: Callable) -> Callable:
-    """login_required, except that an htmx request is told to load the sign-in page whole
-    instead of swapping it into a fragment."""
-    protected = login_required(view_func)
-
-    @wraps(view_func)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated and request.headers.get("HX-Request") == "true":
-            back = safe_next(request, request.headers.get("Referer", "") or "/")
-            return HttpResponse(status=204, headers={"HX-Redirect": redirect_to_login(back).url})
-        return protected(request, *args, **kwargs)
-
-    return wrapper
 
 
 @login_required_for_htmx
@@ -44,12 +25,11 @@ def set_progress(request, pk):
         return HttpResponseBadRequest("Choose done, in progress or saved.")
     state = None if choice == CLEAR else choice
     next_url = safe_next(request, resource.get_absolute_url())
-    is_htmx = request.headers.get("HX-Request") == "true"
     context = {"resource": resource, "progress_next": next_url}
     try:
         services.set_progress(user=request.user, resource=resource, state=state)
     except services.NotAllowed as error:
-        if is_htmx:
+        if request.htmx:
             resource.my_progress = _current_state(request.user, resource)
             return render(
                 request,
@@ -58,7 +38,7 @@ def set_progress(request, pk):
             )
         messages.error(request, str(error))
         return redirect(next_url)
-    if is_htmx:
+    if request.htmx:
         resource.my_progress = state or ""
         return render(request, "partials/progress_control.html", context)
     return redirect(next_url)

@@ -1,33 +1,26 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from taggit.models import Tag
 
-from accounts.permissions import has_verified_email, verified_email_required_or_explain
-from config.cache import cached_for_catalog
-from resources import services
-from resources.filters import ResourceFilter
+from accounts.permissions import verified_email_required_or_explain
+from core.cache import cache_page_for_anonymous
+from core.http import safe_next
+from resources import selectors, services
 from resources.forms import FlagForm, SuggestionForm, VoteForm
-from resources.models import Resource, Status
+from resources.models import Resource, Status, section_model
 from resources.normalize import InvalidURL
-from roadmap.models import Section
 
 SUGGESTED_TAGS = 24  # offered under the tags field while suggesting
 
 
-def community_context(request) -> dict:
-    """What the resource cards need to know about the reader, in at most one query."""
-    user = request.user
-    return {"can_vote": user.is_authenticated and has_verified_email(user)}
-
-
 @require_safe
+@cache_page_for_anonymous
 def resource_detail(request, pk):
     resource = get_object_or_404(
         Resource.objects.for_cards().with_user_vote(request.user).with_user_progress(request.user),
@@ -40,7 +33,7 @@ def resource_detail(request, pk):
     return render(
         request,
         "resources/detail.html",
-        {"resource": resource, "flag_form": FlagForm(), **community_context(request)},
+        {"resource": resource, "flag_form": FlagForm(), **selectors.reader_context(request.user)},
     )
 
 
@@ -49,16 +42,6 @@ def _may_see_unpublished(user, resource) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_staff or resource.submitted_by_id == user.id
-
-
-def safe_next(request, fallback: str) -> str:
-    """The `next` the request names when it stays on this site, otherwise `fallback`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def _duplicate_error(form: SuggestionForm, error: services.DuplicateResource) -> None:
@@ -91,7 +74,7 @@ def suggest(request):
     return render(
         request,
         "resources/suggest.html",
-        {"form": form, "popular_tags": popular_tag_counts(limit=SUGGESTED_TAGS)},
+        {"form": form, "popular_tags": selectors.popular_tags(limit=SUGGESTED_TAGS)},
     )
 
 
@@ -99,7 +82,7 @@ def _initial_from_query(request) -> dict:
     """Let links such as ?section=courses pre-select the section."""
     initial = {}
     if slug := request.GET.get("section"):
-        section = Section.objects.filter(slug=slug).first()
+        section = section_model().objects.filter(slug=slug).first()
         if section:
             initial["section"] = section.pk
     return initial
@@ -152,7 +135,7 @@ def edit_suggestion(request, pk):
         {
             "form": form,
             "resource": resource,
-            "popular_tags": popular_tag_counts(limit=SUGGESTED_TAGS),
+            "popular_tags": selectors.popular_tags(limit=SUGGESTED_TAGS),
         },
     )
 
@@ -172,7 +155,6 @@ def vote(request, pk):
     form = VoteForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("A vote is either up or down.")
-    is_htmx = request.headers.get("HX-Request") == "true"
     try:
         # The service reads and locks the resource itself: one read, not two.
         result = services.cast_vote(
@@ -182,7 +164,7 @@ def vote(request, pk):
         raise Http404("No such resource") from None
     except services.NotAllowed as error:
         resource = get_object_or_404(Resource, pk=pk)
-        if is_htmx:
+        if request.htmx:
             return render(
                 request,
                 "partials/vote_widget.html",
@@ -191,7 +173,7 @@ def vote(request, pk):
         messages.error(request, str(error))
         return redirect(safe_next(request, resource.get_absolute_url()))
     result.resource.my_vote = result.my_vote
-    if is_htmx:
+    if request.htmx:
         return render(
             request, "partials/vote_widget.html", {"resource": result.resource, "can_vote": True}
         )
@@ -247,19 +229,8 @@ class CappedPaginator(Paginator):
         return self._counted > self.cap
 
 
-def popular_tag_counts(limit: int | None = 30) -> list[Tag]:
-    """Tags on approved resources with how many each carries, most used first."""
-    return cached_for_catalog(
-        f"popular-tags:{limit}",
-        lambda: list(
-            Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
-            .filter(uses__gt=0)
-            .order_by("-uses", "name")[:limit]
-        ),
-    )
-
-
 @require_safe
+@cache_page_for_anonymous
 def explorer(request, tag_slug=None):
     data = request.GET.copy()
     tag = None
@@ -267,14 +238,7 @@ def explorer(request, tag_slug=None):
         tag = get_object_or_404(Tag, slug=tag_slug)
         if tag_slug not in data.getlist("tag"):
             data.appendlist("tag", tag_slug)
-    filterset = ResourceFilter(
-        data,
-        queryset=Resource.objects.approved()
-        .for_card_list()
-        .with_user_vote(request.user)
-        .with_user_progress(request.user),
-    )
-    results = filterset.qs if filterset.is_valid() else Resource.objects.none()
+    filterset, results = selectors.explorer_results(data, request.user)
     page = CappedPaginator(results, EXPLORER_PAGE_SIZE, EXPLORER_COUNT_CAP).get_page(
         request.GET.get("page")
     )
@@ -285,17 +249,39 @@ def explorer(request, tag_slug=None):
         "page": page,
         "query": query.urlencode(),
         "tag": tag,
-        "popular_tags": popular_tag_counts(),
-        **community_context(request),
+        "popular_tags": selectors.popular_tags(),
+        **selectors.reader_context(request.user),
     }
-    if (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-Target") == "results"
-    ):
+    if request.htmx and request.htmx.target == "results":
         return render(request, "partials/explorer_results.html", context)
     return render(request, "resources/explorer.html", context)
 
 
 @require_safe
+@cache_page_for_anonymous
 def tag_list(request):
-    return render(request, "resources/tags.html", {"tags": popular_tag_counts(limit=None)})
+    return render(request, "resources/tags.html", {"tags": selectors.popular_tags(limit=None)})
+
+
+SUGGESTIONS_PER_PAGE = 20
+
+
+@require_safe
+def profile(request, username):
+    """A member's public page: when they joined, what they contributed, their karma."""
+    if "\x00" in username:  # no account has one, and PostgreSQL cannot compare it
+        raise Http404("No such member")
+    member = get_object_or_404(get_user_model(), username=username, is_active=True)
+    page = Paginator(selectors.approved_submissions(member), SUGGESTIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "member": member,
+            "stats": selectors.contribution_stats(member),
+            "page": page,
+            "is_owner": request.user.is_authenticated and request.user.pk == member.pk,
+        },
+    )

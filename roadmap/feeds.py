@@ -11,7 +11,7 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from resources.models import Resource
-from roadmap.selectors import find_node, flatten, section_tree
+from resources.sections import find_node, flatten, section_tree
 
 FEED_SIZE = 50
 

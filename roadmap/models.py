@@ -1,19 +1,8 @@
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 
 from core.markdown import render_markdown
-
-
-class SectionQuerySet(models.QuerySet):
-    def top_level(self) -> "SectionQuerySet":
-        return self.filter(parent__isnull=True)
-
-    def with_resource_counts(self) -> "SectionQuerySet":
-        """Annotate each section with its own count of approved resources."""
-        return self.annotate(
-            own_resource_count=Count("resources", filter=Q(resources__status="approved"))
-        )
 
 
 class Section(models.Model):
@@ -30,8 +19,6 @@ class Section(models.Model):
     body_html = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = SectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

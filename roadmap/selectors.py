@@ -1,55 +1,166 @@
-"""Reads of the roadmap that shape sections into the tree the pages draw."""
+"""What the roadmap's pages read: the map with its counts and a section page's best cards,
+drawn from the catalogue's selectors."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import groupby
 
-from config.cache import cached_for_catalog
-from roadmap.models import Section
+from django.db.models import Count, F
+
+from resources.models import Progress, Resource, ResourceType
+from resources.sections import SectionNode, find_node, flatten, section_tree
+from resources.selectors import cards_for
+from roadmap.models import Roadmap
+
+SORTS = {"top": "Top", "new": "New"}
+# The best cards a section page shows of its own section and of each sub-section; the
+# explorer lists the rest.
+SECTION_LIMIT = 24
+SUBSECTION_LIMIT = 6
+UNION_TERMS = 400
+
+
+def home_page(user) -> dict:
+    """The map: every section with its counts, and the reader's done counts."""
+    tree = section_tree()
+    show_progress = attach_progress(tree, user)
+    return {
+        "roadmap": Roadmap.objects.filter(pk=1).first(),
+        "tree": tree,
+        "resource_total": sum(node.resource_count for node in tree),
+        "show_progress": show_progress,
+        "done_total": sum(node.done_count for node in tree) if show_progress else 0,
+    }
+
+
+def attach_progress(tree: list[SectionNode], user) -> bool:
+    """Give every node `done_count`: the user's done resources in it and below it.
+
+    One grouped query for the whole tree; False (and no query) for anonymous readers.
+    """
+    if not user.is_authenticated:
+        return False
+    done_by_section = Progress.objects.done_counts_by_section(user)
+
+    def count(node: SectionNode) -> int:
+        node.done_count = done_by_section.get(node.section.id, 0) + sum(
+            count(child) for child in node.children
+        )
+        return node.done_count
+
+    for node in tree:
+        count(node)
+    return True
 
 
 @dataclass
-class SectionNode:
-    section: Section
-    children: list["SectionNode"] = field(default_factory=list)
-    depth: int = 0
-
-    @property
-    def resource_count(self) -> int:
-        """Approved resources in this section and every section below it."""
-        own = getattr(self.section, "own_resource_count", 0)
-        return own + sum(child.resource_count for child in self.children)
+class ResourceGroup:
+    kind: str
+    label: str
+    resources: list
+    total: int
 
 
-def _sections_with_counts() -> list[Section]:
-    return list(Section.objects.with_resource_counts().order_by("position", "id"))
+def group_by_type(resources, totals: dict[str, int]) -> list[ResourceGroup]:
+    """Cards grouped by type, groups in the order the types are declared."""
+    order = {value: index for index, value in enumerate(ResourceType.values)}
+    ranked = sorted(resources, key=lambda r: order[r.resource_type])  # stable: keeps sort
+    labels = dict(ResourceType.choices)
+    groups = []
+    for kind, items in groupby(ranked, key=lambda r: r.resource_type):
+        items = list(items)
+        groups.append(ResourceGroup(kind, labels[kind], items, totals.get(kind, len(items))))
+    return groups
 
 
-def section_tree() -> list[SectionNode]:
-    """Every section, nested and ordered, with resource counts: one query or a cache hit."""
-    sections = cached_for_catalog("section-tree", _sections_with_counts)
-    nodes = {section.id: SectionNode(section) for section in sections}
-    roots = []
-    for node in nodes.values():
-        parent = nodes.get(node.section.parent_id)
-        (parent.children if parent else roots).append(node)
-    for node in flatten(roots):
-        for child in node.children:
-            child.depth = node.depth + 1
-    return roots
+def ranking(sort: str) -> list:
+    """The order of a section's cards; the indexes `resource_section_top`/`_new` follow it."""
+    if sort == "new":
+        return [F("created_at").desc(), F("id").desc()]
+    return [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
 
 
-def find_node(tree: list[SectionNode], slug: str) -> SectionNode | None:
-    for node in tree:
-        if node.section.slug == slug:
-            return node
-        if found := find_node(node.children, slug):
-            return found
-    return None
+def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[int]:
+    """The ids of the best `limits[section_id]` candidates of each section, in one query.
+
+    Each section is its own `LIMIT` read down an index in rank order, so the cost follows
+    the cards shown, not the size of the section; the parts are joined with UNION ALL.
+    """
+    ordering = ranking(sort)
+    parts = [
+        Resource.objects.filter(
+            pk__in=candidates.filter(section_id=section_id).order_by(*ordering).values("pk")[:limit]
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+        for section_id, limit in limits.items()
+    ]
+    ids: list[int] = []
+    # SQLite takes at most 500 terms in one compound SELECT: a (very) large tree takes more
+    # than one query.
+    for start in range(0, len(parts), UNION_TERMS):
+        batch = parts[start : start + UNION_TERMS]
+        ids.extend(batch[0].union(*batch[1:], all=True))
+    return ids
 
 
-def flatten(tree: list[SectionNode]) -> list[SectionNode]:
-    """Depth-first reading order of the whole roadmap."""
-    order = []
-    for node in tree:
-        order.append(node)
-        order.extend(flatten(node.children))
-    return order
+def section_page(slug: str, sort: str, user) -> dict | None:
+    """A section with the best cards of it and of each section below it, grouped by type,
+    and its place in the reading order; None when there is no such section."""
+    tree = section_tree()
+    node = find_node(tree, slug)
+    if node is None:
+        return None
+    if sort not in SORTS:
+        sort = "top"
+    show_progress = attach_progress(tree, user)
+    subtree = flatten([node])
+    limits = {
+        item.section.id: SECTION_LIMIT if item is node else SUBSECTION_LIMIT for item in subtree
+    }
+    best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
+    by_section: dict[int, list[Resource]] = {}
+    for resource in cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort)):
+        by_section.setdefault(resource.section_id, []).append(resource)
+    totals: dict[int, dict[str, int]] = {}
+    for section_id, kind, count in (
+        Resource.objects.approved()
+        .filter(section__in=[item.section for item in subtree])
+        .order_by()
+        .values_list("section_id", "resource_type")
+        .annotate(count=Count("*"))
+    ):
+        totals.setdefault(section_id, {})[kind] = count
+    blocks = [
+        {
+            "node": item,
+            "depth": item.depth - node.depth,
+            "groups": group_by_type(
+                by_section.get(item.section.id, []), totals.get(item.section.id, {})
+            ),
+            "shown": len(by_section.get(item.section.id, [])),
+            "total": sum(totals.get(item.section.id, {}).values()),
+        }
+        for item in subtree
+    ]
+    reading_order = flatten(tree)
+    index = next(i for i, item in enumerate(reading_order) if item is node)
+    return {
+        "section": node.section,
+        "node": node,
+        "blocks": blocks,
+        "breadcrumbs": _ancestors(reading_order, node),
+        "previous": reading_order[index - 1] if index > 0 else None,
+        "next": reading_order[index + 1] if index + 1 < len(reading_order) else None,
+        "sort": sort,
+        "sorts": SORTS,
+        "show_progress": show_progress,
+    }
+
+
+def _ancestors(reading_order, node) -> list:
+    by_id = {item.section.id: item for item in reading_order}
+    chain, parent_id = [], node.section.parent_id
+    while parent_id in by_id:
+        chain.insert(0, by_id[parent_id])
+        parent_id = by_id[parent_id].section.parent_id
+    return chain

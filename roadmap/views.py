@@ -1,179 +1,22 @@
-from dataclasses import dataclass
-from itertools import groupby
-
-from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from resources.models import Progress, Resource, ResourceType
-from resources.views import community_context
-from roadmap.models import Roadmap
-from roadmap.selectors import SectionNode, find_node, flatten, section_tree
-
-SORTS = {"top": "Top", "new": "New"}
-# The best cards a section page shows of its own section and of each sub-section; the
-# explorer lists the rest.
-SECTION_LIMIT = 24
-SUBSECTION_LIMIT = 6
-UNION_TERMS = 400
+from core.cache import cache_page_for_anonymous
+from resources.selectors import reader_context
+from roadmap.selectors import home_page, section_page
 
 
 @require_safe
+@cache_page_for_anonymous
 def home(request):
-    tree = section_tree()
-    show_progress = attach_progress(tree, request.user)
-    return render(
-        request,
-        "roadmap/home.html",
-        {
-            "roadmap": Roadmap.objects.filter(pk=1).first(),
-            "tree": tree,
-            "resource_total": sum(node.resource_count for node in tree),
-            "show_progress": show_progress,
-            "done_total": sum(node.done_count for node in tree) if show_progress else 0,
-        },
-    )
-
-
-def attach_progress(tree: list[SectionNode], user) -> bool:
-    """Give every node `done_count`: the user's done resources in it and below it.
-
-    One grouped query for the whole tree; False (and no query) for anonymous readers.
-    """
-    if not user.is_authenticated:
-        return False
-    done_by_section = Progress.objects.done_counts_by_section(user)
-
-    def count(node: SectionNode) -> int:
-        node.done_count = done_by_section.get(node.section.id, 0) + sum(
-            count(child) for child in node.children
-        )
-        return node.done_count
-
-    for node in tree:
-        count(node)
-    return True
-
-
-@dataclass
-class ResourceGroup:
-    kind: str
-    label: str
-    resources: list
-    total: int
-
-
-def group_by_type(resources, totals: dict[str, int]) -> list[ResourceGroup]:
-    """Cards grouped by type, groups in the order the types are declared."""
-    order = {value: index for index, value in enumerate(ResourceType.values)}
-    ranked = sorted(resources, key=lambda r: order[r.resource_type])  # stable: keeps sort
-    labels = dict(ResourceType.choices)
-    groups = []
-    for kind, items in groupby(ranked, key=lambda r: r.resource_type):
-        items = list(items)
-        groups.append(ResourceGroup(kind, labels[kind], items, totals.get(kind, len(items))))
-    return groups
-
-
-def ranking(sort: str) -> list:
-    """The order of a section's cards; the indexes `resource_section_top`/`_new` follow it."""
-    if sort == "new":
-        return [F("created_at").desc(), F("id").desc()]
-    return [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
-
-
-def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[int]:
-    """The ids of the best `limits[section_id]` candidates of each section, in one query.
-
-    Each section is its own `LIMIT` read down an index in rank order, so the cost follows
-    the cards shown, not the size of the section; the parts are joined with UNION ALL.
-    """
-    ordering = ranking(sort)
-    parts = [
-        Resource.objects.filter(
-            pk__in=candidates.filter(section_id=section_id).order_by(*ordering).values("pk")[:limit]
-        )
-        .order_by()
-        .values_list("pk", flat=True)
-        for section_id, limit in limits.items()
-    ]
-    ids: list[int] = []
-    # SQLite takes at most 500 terms in one compound SELECT: a (very) large tree takes more
-    # than one query.
-    for start in range(0, len(parts), UNION_TERMS):
-        batch = parts[start : start + UNION_TERMS]
-        ids.extend(batch[0].union(*batch[1:], all=True))
-    return ids
+    return render(request, "roadmap/home.html", home_page(request.user))
 
 
 @require_safe
+@cache_page_for_anonymous
 def section_detail(request, slug):
-    tree = section_tree()
-    node = find_node(tree, slug)
-    if node is None:
+    page = section_page(slug, request.GET.get("sort", "top"), request.user)
+    if page is None:
         raise Http404("No such section")
-    sort = request.GET.get("sort", "top")
-    if sort not in SORTS:
-        sort = "top"
-    show_progress = attach_progress(tree, request.user)
-    subtree = flatten([node])
-    in_subtree = Resource.objects.approved().filter(section__in=[item.section for item in subtree])
-    limits = {
-        item.section.id: SECTION_LIMIT if item is node else SUBSECTION_LIMIT for item in subtree
-    }
-    best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
-    resources = (
-        Resource.objects.for_card_list()
-        .with_user_vote(request.user)
-        .with_user_progress(request.user)
-        .filter(pk__in=best_ids)
-        .order_by(*ranking(sort))
-    )
-    by_section: dict[int, list[Resource]] = {}
-    for resource in resources:
-        by_section.setdefault(resource.section_id, []).append(resource)
-    totals: dict[int, dict[str, int]] = {}
-    for section_id, kind, count in (
-        in_subtree.order_by().values_list("section_id", "resource_type").annotate(count=Count("*"))
-    ):
-        totals.setdefault(section_id, {})[kind] = count
-    blocks = [
-        {
-            "node": item,
-            "depth": item.depth - node.depth,
-            "groups": group_by_type(
-                by_section.get(item.section.id, []), totals.get(item.section.id, {})
-            ),
-            "shown": len(by_section.get(item.section.id, [])),
-            "total": sum(totals.get(item.section.id, {}).values()),
-        }
-        for item in subtree
-    ]
-    reading_order = flatten(tree)
-    index = next(i for i, item in enumerate(reading_order) if item is node)
-    return render(
-        request,
-        "roadmap/section.html",
-        {
-            "section": node.section,
-            "node": node,
-            "blocks": blocks,
-            "breadcrumbs": _ancestors(reading_order, node),
-            "previous": reading_order[index - 1] if index > 0 else None,
-            "next": reading_order[index + 1] if index + 1 < len(reading_order) else None,
-            "sort": sort,
-            "sorts": SORTS,
-            "show_progress": show_progress,
-            **community_context(request),
-        },
-    )
-
-
-def _ancestors(reading_order, node) -> list:
-    by_id = {item.section.id: item for item in reading_order}
-    chain, parent_id = [], node.section.parent_id
-    while parent_id in by_id:
-        chain.insert(0, by_id[parent_id])
-        parent_id = by_id[parent_id].section.parent_id
-    return chain
+    return render(request, "roadmap/section.html", {**page, **reader_context(request.user)})

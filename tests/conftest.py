@@ -3,13 +3,27 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
-
-from config.cache import local_memory
+from django.core.cache import caches
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous, so Django's async-safety guard is lifted for the suite.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _own_redis_databases_per_worker() -> None:
+    """pytest-xdist workers share one Redis server, and a test empties its caches: each
+    worker gets Redis databases of its own (gw0: REDIS_URL's and the next, gw1: two more)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not settings.REDIS_URL:
+        return
+    offset = 2 * int(worker[2:])
+    for options in settings.CACHES.values():
+        if options["BACKEND"].endswith("RedisCache"):
+            base, _, db = options["LOCATION"].rpartition("/")
+            options["LOCATION"] = f"{base}/{int(db) + offset}"
+
+
+_own_redis_databases_per_worker()
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -35,11 +49,8 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _no_page_cache(settings):
-    """Tests see pages as rendered; tests/test_page_cache.py turns the cache back on."""
-    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
-    settings.CONTENT_CACHE_SECONDS = 0
-    settings.CONTENT_VERSION_MEMO_SECONDS = 0
-    local_memory.clear()
+    """Tests see pages as rendered; tests/config/test_page_cache.py turns the cache on."""
+    settings.PAGE_CACHE_SECONDS = 0
 
 
 def _uses_database(request) -> bool:
@@ -60,9 +71,11 @@ def _clear_cache(request):
         request.getfixturevalue(
             "db" if "transactional_db" not in request.fixturenames else "transactional_db"
         )
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture(scope="session")

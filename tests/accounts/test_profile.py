@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.selectors import contribution_stats
 from resources.models import Status
+from resources.selectors import contribution_stats
 from tests.accounts.helpers import make_member
 from tests.factories import ResourceFactory, SectionFactory, UserFactory
 

@@ -1,0 +1,74 @@
+"""Anonymous readers' whole pages from Django's cache framework, and small shared reads.
+
+Pages live in their own cache alias, "pages", which is emptied after the commit of any change
+a reader can see (`clear_pages`). A reader with a session (signed in, or with a message
+waiting) and htmx requests are always served afresh, marked private.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.db import transaction
+from django.utils.cache import patch_cache_control, set_response_etag
+from django.views.decorators.cache import cache_page
+
+PAGES = "pages"
+
+
+def _with_etag(view: Callable) -> Callable:
+    # Inside the cache, so that a stored page keeps its ETag instead of hashing it per hit.
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            set_response_etag(response)
+        return response
+
+    return wrapper
+
+
+def is_anonymous_request(request) -> bool:
+    """No session cookie and not htmx: the page is the same for every such reader."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and not request.htmx
+
+
+def cache_page_for_anonymous(view: Callable) -> Callable:
+    """Django's `cache_page` on the "pages" alias for anonymous readers, for
+    PAGE_CACHE_SECONDS (0: off)."""
+    with_etag = _with_etag(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        seconds = settings.PAGE_CACHE_SECONDS
+        if seconds > 0 and is_anonymous_request(request):
+            return cache_page(seconds, cache=PAGES)(with_etag)(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True)
+        return response
+
+    return wrapper
+
+
+def clear_pages() -> None:
+    """Empty the page cache once the current transaction commits (at once outside one)."""
+    transaction.on_commit(caches[PAGES].clear)
+
+
+def cached(key: str, compute: Callable):
+    """`compute()`'s value, kept in the default cache for PAGE_CACHE_SECONDS (0: not kept)
+    until `forget(key)`."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def forget(*keys: str) -> None:
+    """Drop cached reads once the current transaction commits."""
+    transaction.on_commit(lambda: cache.delete_many(keys))

@@ -1,0 +1,45 @@
+"""Redirects that stay on this site, and htmx-aware sign-in redirects."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def is_safe_url(request: HttpRequest, url: str) -> bool:
+    return bool(url) and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` the request names when it stays on this site, otherwise `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return target if is_safe_url(request, target) else fallback
+
+
+def redirect_to_login_page(request: HttpRequest, back: str) -> HttpResponse:
+    """The sign-in page with ?next=back; htmx is told to load it whole, not swap it in."""
+    to_login = redirect_to_login(back)
+    if request.htmx:
+        return HttpResponseClientRedirect(to_login.url)
+    return to_login
+
+
+def login_required_for_htmx(view_func: Callable) -> Callable:
+    """login_required, except that an htmx request loads the sign-in page whole."""
+    protected = login_required(view_func)
+
+    @wraps(view_func)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and request.htmx:
+            return redirect_to_login_page(
+                request, safe_next(request, request.headers.get("Referer", "") or "/")
+            )
+        return protected(request, *args, **kwargs)
+
+    return wrapper

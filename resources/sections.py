@@ -1,0 +1,67 @@
+"""The roadmap's sections as the tree every page navigates: nested, ordered, with counts of
+approved resources. (The Section model belongs to the roadmap app, above this one.)"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from core.cache import cached
+from resources.models import Status, section_model
+
+SECTION_TREE_KEY = "section-tree"
+
+
+@dataclass
+class SectionNode:
+    section: object  # roadmap.Section
+    children: list["SectionNode"] = field(default_factory=list)
+    depth: int = 0
+    done_count: int = 0
+
+    @property
+    def resource_count(self) -> int:
+        """Approved resources in this section and every section below it."""
+        own = getattr(self.section, "own_resource_count", 0)
+        return own + sum(child.resource_count for child in self.children)
+
+
+def _sections_with_counts() -> list:
+    return list(
+        section_model()
+        .objects.annotate(
+            own_resource_count=Count("resources", filter=Q(resources__status=Status.APPROVED))
+        )
+        .order_by("position", "id")
+    )
+
+
+def section_tree() -> list[SectionNode]:
+    """Every section, nested and ordered, with resource counts: one query or a cache hit."""
+    sections = cached(SECTION_TREE_KEY, _sections_with_counts)
+    nodes = {section.id: SectionNode(section) for section in sections}
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.section.parent_id)
+        (parent.children if parent else roots).append(node)
+    for node in flatten(roots):
+        for child in node.children:
+            child.depth = node.depth + 1
+    return roots
+
+
+def find_node(tree: list[SectionNode], slug: str) -> SectionNode | None:
+    for node in tree:
+        if node.section.slug == slug:
+            return node
+        if found := find_node(node.children, slug):
+            return found
+    return None
+
+
+def flatten(tree: list[SectionNode]) -> list[SectionNode]:
+    """Depth-first reading order of the whole roadmap."""
+    order = []
+    for node in tree:
+        order.append(node)
+        order.extend(flatten(node.children))
+    return order

@@ -1,0 +1,79 @@
+"""What the catalogue's pages read: the section tree, popular tags, the explorer's results,
+members' contributions. The roadmap app draws its pages from these."""
+
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from taggit.models import Tag
+
+from accounts.permissions import has_verified_email
+from core.cache import cached, clear_pages, forget
+from resources.filters import ResourceFilter
+from resources.models import Resource, Status
+from resources.sections import SECTION_TREE_KEY
+
+POPULAR_TAGS_KEY = "popular-tags"
+
+
+def pages_changed(**kwargs) -> None:
+    """A change that anonymous pages show (a vote's score): their cache is emptied."""
+    clear_pages()
+
+
+def catalog_changed(**kwargs) -> None:
+    """A change to sections, resources or tags: pages, the section tree and popular tags."""
+    clear_pages()
+    forget(SECTION_TREE_KEY, POPULAR_TAGS_KEY)
+
+
+def popular_tags(limit: int | None = 30) -> list[Tag]:
+    """Tags on approved resources with how many each carries (`uses`), most used first."""
+    tags = cached(
+        POPULAR_TAGS_KEY,
+        lambda: list(
+            Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
+            .filter(uses__gt=0)
+            .order_by("-uses", "name")
+        ),
+    )
+    return tags if limit is None else tags[:limit]
+
+
+def reader_context(user) -> dict:
+    """What resource cards need to know about the reader, in at most one query."""
+    return {"can_vote": user.is_authenticated and has_verified_email(user)}
+
+
+def cards_for(user) -> QuerySet[Resource]:
+    """Approved resources with what a card in a list shows, the reader's vote and progress."""
+    return Resource.objects.approved().for_card_list().with_user_vote(user).with_user_progress(user)
+
+
+def explorer_results(data, user) -> tuple[ResourceFilter, QuerySet[Resource]]:
+    """The explorer's filter set for `data` and its results (none while it is invalid)."""
+    filterset = ResourceFilter(data, queryset=cards_for(user))
+    return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
+
+
+def approved_submissions(user) -> QuerySet[Resource]:
+    """The member's approved suggestions, newest first, with their sections."""
+    return (
+        Resource.objects.approved()
+        .filter(submitted_by=user)
+        .select_related("section")
+        .order_by_new()
+    )
+
+
+def contribution_stats(user) -> dict[str, int]:
+    """Approved suggestions, votes they received, and karma (net votes), in one query."""
+    stats = (
+        Resource.objects.approved()
+        .filter(submitted_by=user)
+        .aggregate(
+            approved=Count("id"),
+            upvotes=Coalesce(Sum("upvotes"), 0, output_field=IntegerField()),
+            downvotes=Coalesce(Sum("downvotes"), 0, output_field=IntegerField()),
+        )
+    )
+    stats["karma"] = stats["upvotes"] - stats["downvotes"]
+    return stats
