@@ -60,12 +60,34 @@ class VoteFactory(factory.django.DjangoModelFactory):
     value = Vote.UP
 
 
-class VerifiedUserFactory(UserFactory):
-    """A user whose e-mail address allauth considers verified."""
+class EmailAddressFactory(factory.django.DjangoModelFactory):
+    """The user's primary allauth address; made again, it is updated, never duplicated."""
 
-    @factory.post_generation
-    def verified_email(self, create, extracted, **kwargs):
-        if create:
-            EmailAddress.objects.update_or_create(
-                user=self, email=self.email, defaults={"verified": True, "primary": True}
-            )
+    class Meta:
+        model = EmailAddress
+
+    user = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("user.email")
+    verified = True
+    primary = True
+
+    @classmethod
+    def _create(cls, model_class, *, user, email, **fields):
+        address, _ = model_class.objects.update_or_create(user=user, email=email, defaults=fields)
+        return address
+
+
+class VerifiedUserFactory(UserFactory):
+    """A member whose primary e-mail address allauth considers verified."""
+
+    email_address = factory.RelatedFactory(
+        EmailAddressFactory, factory_related_name="user", verified=True
+    )
+
+
+class UnverifiedUserFactory(UserFactory):
+    """A member who signed up but has not followed the link in the verification mail."""
+
+    email_address = factory.RelatedFactory(
+        EmailAddressFactory, factory_related_name="user", verified=False
+    )

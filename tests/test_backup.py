@@ -30,13 +30,18 @@ from resources.moderation import (
     reject_resource,
 )
 from roadmap.models import Roadmap
-from tests.factories import ResourceFactory, SectionFactory, UserFactory, VerifiedUserFactory
+from tests.factories import (
+    ResourceFactory,
+    SectionFactory,
+    UnverifiedUserFactory,
+    UserFactory,
+    VerifiedUserFactory,
+)
 from tests.resources.moderation_factories import (
     FlagFactory,
     SuggestionFactory,
     make_moderator,
     make_superuser,
-    verify_email,
 )
 
 pytestmark = pytest.mark.django_db
@@ -59,11 +64,8 @@ def fill_every_model() -> None:
     moderator = make_moderator("maria")
     root = make_superuser("root")
     ada = VerifiedUserFactory(username="ada", first_name="Ada", last_name="Lovelace")
-    zoe = verify_email(UserFactory(username="zoë", first_name="Zoë 🚀"))
-    unverified = UserFactory(username="newcomer")
-    address = EmailAddress.objects.create(
-        user=unverified, email=unverified.email, verified=False, primary=True
-    )
+    zoe = VerifiedUserFactory(username="zoë", first_name="Zoë 🚀")
+    address = EmailAddress.objects.get(user=UnverifiedUserFactory(username="newcomer"))
     EmailConfirmation.objects.create(
         email_address=address, key="k" * 64, sent=datetime(2025, 1, 2, 3, 4, 5, 678901, UTC)
     )

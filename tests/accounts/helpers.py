@@ -1,22 +1,13 @@
-"""Test helpers for accounts: members with or without a verified address, a decorated view."""
+"""Test helpers for accounts: the verification link in a mail, a decorated view."""
 
 import re
 
-from allauth.account.models import EmailAddress
 from django.http import HttpResponse
 from django.urls import include, path
 
 from accounts.permissions import verified_email_required_or_explain
-from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
-
-
-def make_member(*, verified: bool = True, **kwargs):
-    """A user with an allauth EmailAddress for user.email, verified or not."""
-    user = UserFactory(**kwargs)
-    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
-    return user
 
 
 def confirmation_path(message) -> str:

@@ -5,7 +5,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY
 
 from accounts.models import User
-from tests.accounts.helpers import PASSWORD, confirmation_path, make_member
+from tests.accounts.helpers import PASSWORD, confirmation_path
+from tests.factories import UnverifiedUserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_signup_errors_are_shown_next_to_their_fields_and_described_by_them(clie
 
 
 def test_member_signs_in_with_username(client):
-    user = make_member(username="ada")
+    user = VerifiedUserFactory(username="ada")
     response = client.post(LOGIN, {"login": "ada", "password": PASSWORD})
     assert response.status_code == 302
     assert response.url == "/"
@@ -98,20 +99,20 @@ def test_member_signs_in_with_username(client):
 
 
 def test_member_signs_in_with_email(client):
-    user = make_member(username="ada", email="ada@example.com")
+    user = VerifiedUserFactory(username="ada", email="ada@example.com")
     response = client.post(LOGIN, {"login": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(user.pk)
 
 
 def test_signing_in_returns_to_the_page_in_next(client):
-    make_member(username="ada")
+    VerifiedUserFactory(username="ada")
     response = client.post(LOGIN + "?next=/sections/tools/", {"login": "ada", "password": PASSWORD})
     assert response.url == "/sections/tools/"
 
 
 def test_wrong_password_is_refused_with_a_message_on_the_form(client):
-    make_member(username="ada")
+    VerifiedUserFactory(username="ada")
     response = client.post(LOGIN, {"login": "ada", "password": "wrong"})
     assert response.status_code == 200
     assert signed_in_user_id(client) is None
@@ -119,7 +120,7 @@ def test_wrong_password_is_refused_with_a_message_on_the_form(client):
 
 
 def test_unverified_member_cannot_sign_in_and_is_asked_to_verify(client, mailoutbox):
-    make_member(username="newbie", verified=False)
+    UnverifiedUserFactory(username="newbie")
     response = client.post(LOGIN, {"login": "newbie", "password": PASSWORD})
     assert response.status_code == 302
     assert response.url == "/accounts/confirm-email/"
@@ -128,7 +129,7 @@ def test_unverified_member_cannot_sign_in_and_is_asked_to_verify(client, mailout
 
 
 def test_visiting_the_sign_out_page_does_not_sign_out(client):
-    user = make_member()
+    user = VerifiedUserFactory()
     client.force_login(user)
     response = client.get("/accounts/logout/")
     assert response.status_code == 200
@@ -137,7 +138,7 @@ def test_visiting_the_sign_out_page_does_not_sign_out(client):
 
 
 def test_posting_to_sign_out_signs_out(client):
-    client.force_login(make_member())
+    client.force_login(VerifiedUserFactory())
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert signed_in_user_id(client) is None
@@ -147,7 +148,7 @@ def test_posting_to_sign_out_signs_out(client):
 
 
 def test_password_reset_mail_lets_the_member_choose_a_new_password(client, mailoutbox):
-    user = make_member(username="ada", email="ada@example.com")
+    user = VerifiedUserFactory(username="ada", email="ada@example.com")
     client.post("/accounts/password/reset/", {"email": "ada@example.com"})
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mailoutbox[0].body)
     form_page = client.get(link.group(1), follow=True)
@@ -163,7 +164,7 @@ def test_password_reset_mail_lets_the_member_choose_a_new_password(client, mailo
 
 
 def test_member_changes_their_password(client):
-    user = make_member()
+    user = VerifiedUserFactory()
     client.force_login(user)
     new_password = "a different horse battery"
     response = client.post(
@@ -176,7 +177,7 @@ def test_member_changes_their_password(client):
 
 
 def test_member_adds_a_second_address_and_it_is_sent_a_verification_mail(client, mailoutbox):
-    user = make_member()
+    user = VerifiedUserFactory()
     client.force_login(user)
     response = client.post("/accounts/email/", {"email": "second@example.com", "action_add": ""})
     assert response.status_code == 302
@@ -212,7 +213,7 @@ def test_entrance_pages_use_the_site_layout_with_one_h1_and_labelled_fields(clie
     "path", ["/accounts/email/", "/accounts/password/change/", "/accounts/logout/"]
 )
 def test_account_settings_pages_use_the_site_layout_with_one_h1(client, path):
-    client.force_login(make_member())
+    client.force_login(VerifiedUserFactory())
     response = client.get(path)
     assert response.status_code == 200
     html = response.content.decode()

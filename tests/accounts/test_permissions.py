@@ -6,8 +6,7 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 
 from accounts.permissions import has_verified_email
-from tests.accounts.helpers import make_member
-from tests.factories import UserFactory
+from tests.factories import UnverifiedUserFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.helpers")]
 
@@ -24,11 +23,11 @@ def test_anonymous_user_has_no_verified_email_and_costs_no_query():
 
 
 def test_user_with_a_verified_address_has_a_verified_email():
-    assert has_verified_email(make_member(verified=True)) is True
+    assert has_verified_email(VerifiedUserFactory()) is True
 
 
 def test_user_with_only_unverified_addresses_has_no_verified_email():
-    user = make_member(verified=False)
+    user = UnverifiedUserFactory()
     EmailAddress.objects.create(user=user, email="second@example.com", verified=False)
     assert has_verified_email(user) is False
 
@@ -38,12 +37,12 @@ def test_user_without_any_email_address_row_has_no_verified_email():
 
 
 def test_a_verified_address_of_another_user_does_not_count():
-    make_member(verified=True, email="shared-domain@example.com")
-    assert has_verified_email(make_member(verified=False)) is False
+    VerifiedUserFactory(email="shared-domain@example.com")
+    assert has_verified_email(UnverifiedUserFactory()) is False
 
 
 def test_has_verified_email_asks_the_database_once_per_user_object():
-    user = make_member(verified=True)
+    user = VerifiedUserFactory()
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
             assert has_verified_email(user) is True
@@ -77,7 +76,7 @@ def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client):
 
 
 def test_unverified_member_gets_a_403_page_that_explains_and_offers_a_resend(client):
-    user = make_member(verified=False, email="unverified@example.com")
+    user = UnverifiedUserFactory(email="unverified@example.com")
     client.force_login(user)
     response = client.get(CONTRIBUTE)
     assert response.status_code == 403
@@ -93,14 +92,14 @@ def test_unverified_member_gets_a_403_page_that_explains_and_offers_a_resend(cli
 
 
 def test_unverified_member_posting_a_form_is_refused_without_running_the_view(client):
-    client.force_login(make_member(verified=False))
+    client.force_login(UnverifiedUserFactory())
     response = client.post(CONTRIBUTE, {"value": "up"})
     assert response.status_code == 403
     assert b"contributed by" not in response.content
 
 
 def test_verified_member_reaches_the_view(client):
-    user = make_member(verified=True)
+    user = VerifiedUserFactory()
     client.force_login(user)
     response = client.get(CONTRIBUTE)
     assert response.status_code == 200
@@ -108,7 +107,7 @@ def test_verified_member_reaches_the_view(client):
 
 
 def test_resend_button_on_the_403_page_sends_a_new_verification_mail(client, mailoutbox):
-    user = make_member(verified=False, email="resend@example.com")
+    user = UnverifiedUserFactory(email="resend@example.com")
     client.force_login(user)
     client.get(CONTRIBUTE)
     response = client.post(
@@ -140,6 +139,6 @@ def test_has_verified_email_filter_gives_templates_the_same_answer():
     template = Template(
         "{% load accounts %}{% if user|has_verified_email %}yes{% else %}no{% endif %}"
     )
-    assert template.render(Context({"user": make_member(verified=True)})) == "yes"
-    assert template.render(Context({"user": make_member(verified=False)})) == "no"
+    assert template.render(Context({"user": VerifiedUserFactory()})) == "yes"
+    assert template.render(Context({"user": UnverifiedUserFactory()})) == "no"
     assert template.render(Context({"user": AnonymousUser()})) == "no"

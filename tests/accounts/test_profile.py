@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from resources.models import Status
 from resources.selectors import contribution_stats
-from tests.accounts.helpers import make_member
-from tests.factories import ResourceFactory, SectionFactory, UserFactory
+from tests.factories import ResourceFactory, SectionFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,7 @@ def main_html(response) -> str:
 
 @pytest.fixture
 def ada():
-    return make_member(
+    return VerifiedUserFactory(
         username="ada",
         email="ada.private@example.com",
         first_name="Augusta",
@@ -159,7 +158,7 @@ def test_owner_sees_a_link_to_my_suggestions(client, ada):
 
 
 def test_other_members_do_not_see_the_owner_links(client, ada):
-    client.force_login(make_member(username="bob"))
+    client.force_login(VerifiedUserFactory(username="bob"))
     html = main_html(client.get(profile_url(ada)))
     assert "/resources/mine/" not in html
     assert "Account settings" not in html
@@ -182,7 +181,7 @@ def profile_queries(client, user) -> int:
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "owner"])
 def test_profile_query_count_does_not_grow_with_the_number_of_suggestions(client, signed_in):
-    few, many = make_member(username="few"), make_member(username="many")
+    few, many = VerifiedUserFactory(username="few"), VerifiedUserFactory(username="many")
     for user, count in ((few, 3), (many, 30)):
         for index in range(count):
             suggest(user, section=SectionFactory(), upvotes=index)

@@ -7,7 +7,6 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from resources.models import Resource, Status
 from resources.moderation import approve_resource
-from roadmap.services import load_roadmap
 from tests.factories import VerifiedUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,8 +21,11 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
 
 
-def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(live_server, page: Page, browser):
-    load_roadmap()
+def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(
+    live_server, small_roadmap, page: Page, browser
+):
+    [articles] = [item for item in small_roadmap.sections if item.slug == "articles"]
+    assert articles.parent is not None  # a sub-section: the menu indents it
     base = live_server.url
 
     # Sign up, then follow the link in the verification mail.
@@ -46,7 +48,7 @@ def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(live_server, page: Pa
     page.get_by_label("Title").fill("Monitoring ML models in production")
     page.get_by_label("Link").fill("https://example.org/monitoring-ml?utm_source=newsletter")
     page.get_by_label("Type").select_option("article")
-    page.get_by_label("Section").select_option(label="— Articles and guides")
+    page.get_by_label("Section").select_option(label=f"— {articles.title}")
     page.get_by_label("Tags").fill("monitoring, drift")
     page.get_by_role("button", name="Submit for review").click()
     expect(page).to_have_url(base + "/resources/mine/")

@@ -8,8 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from resources.models import Status
-from tests.factories import SectionFactory, UserFactory
-from tests.resources.moderation_factories import SuggestionFactory, verify_email
+from tests.factories import SectionFactory, UserFactory, VerifiedUserFactory
+from tests.resources.moderation_factories import SuggestionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +21,7 @@ def queue(live_server):
     """A moderator (made the way the README says) and two suggestions waiting for review."""
     # Transactional tests empty the database between tests, data migrations included;
     # make_moderator recreates the Moderators group when it is missing.
-    verify_email(UserFactory(username="maria"))
+    VerifiedUserFactory(username="maria")
     call_command("make_moderator", "maria", stdout=io.StringIO())
     section = SectionFactory(slug="monitoring", title="Monitoring")
     return {
@@ -36,7 +36,7 @@ def queue(live_server):
             title="Buy my bootcamp now",
             url="https://bootcamp.example/promo",
             section=section,
-            submitted_by=verify_email(UserFactory(username="bob")),
+            submitted_by=VerifiedUserFactory(username="bob"),
         ),
     }
 

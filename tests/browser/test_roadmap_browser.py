@@ -1,29 +1,30 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from roadmap.services import load_roadmap
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def loaded_site(live_server):
-    load_roadmap()
-    return live_server
-
-
-def test_reader_follows_a_section_node_and_toggles_dark_mode(loaded_site, page: Page):
+def test_reader_follows_a_section_node_and_toggles_dark_mode(
+    live_server, small_roadmap, page: Page
+):
+    sections = {item.slug: item for item in small_roadmap.sections}
+    learning, books = sections["learning-resources"], sections["books"]
+    assert books.parent is learning
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-    page.goto(loaded_site.url + "/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("MLOps Roadmap")
-    page.locator(".path-card", has_text="MLOps Learning Resources").click()
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(small_roadmap.title)
+    total = len(small_roadmap.resources)
+    expect(page.locator(".hero .lead")).to_contain_text(f" {total} resources, ranked")
+    page.locator(".path-card", has_text=learning.title).click()
 
-    expect(page).to_have_url(loaded_site.url + "/sections/learning-resources/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("MLOps Learning Resources")
-    expect(page.get_by_role("link", name="Practical MLOps", exact=True)).to_be_visible()
+    # A section's page shows the resources of its sub-sections too.
+    expect(page).to_have_url(live_server.url + "/sections/learning-resources/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(learning.title)
+    book = books.resources[0].title
+    expect(page.get_by_role("link", name=book, exact=True)).to_be_visible()
 
     toggle = page.get_by_role("button", name="Dark mode")
     expect(toggle).to_be_visible()

@@ -11,7 +11,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from resources.models import ModerationEvent
 from resources.moderation import approve_resource
 from roadmap.models import Roadmap
-from tests.factories import ResourceFactory, SectionFactory, UserFactory, VerifiedUserFactory
+from tests.factories import (
+    ResourceFactory,
+    SectionFactory,
+    UnverifiedUserFactory,
+    UserFactory,
+    VerifiedUserFactory,
+)
 from tests.resources.moderation_factories import (
     FlagFactory,
     SuggestionFactory,
@@ -43,13 +49,9 @@ def walk(resolver: URLResolver | None = None, prefix: str = "") -> list[Route]:
 
 
 def make_people() -> dict:
-    unverified = UserFactory(username="unverified")
-    EmailAddress.objects.create(
-        user=unverified, email=unverified.email, verified=False, primary=True
-    )
     return {
         "anonymous": None,
-        "unverified": unverified,
+        "unverified": UnverifiedUserFactory(username="unverified"),
         "verified": VerifiedUserFactory(username="verified"),
         "moderator": make_moderator("moderator"),
         "superuser": make_superuser("superuser"),

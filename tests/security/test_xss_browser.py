@@ -15,13 +15,12 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from resources.models import FlagReason, Resource
 from resources.moderation import approve_resource, archive_resource, reject_resource
-from tests.factories import ResourceFactory, SectionFactory, UserFactory
+from tests.factories import ResourceFactory, SectionFactory, VerifiedUserFactory
 from tests.resources.moderation_factories import (
     FlagFactory,
     SuggestionFactory,
     make_moderator,
     make_superuser,
-    verify_email,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,7 +83,7 @@ def hostile(live_server):
     moderator.refresh_from_db()
     # The sign-up form refuses such a name (see below); an account made another way must
     # still be harmless.
-    author = verify_email(UserFactory(username=HOSTILE_NAME))
+    author = VerifiedUserFactory(username=HOSTILE_NAME)
     section = SectionFactory(slug="hostile", title=PAYLOADS[2], body=MARKDOWN, summary=PAYLOADS[0])
     resources = [
         ResourceFactory(
@@ -323,7 +322,7 @@ def test_the_sign_up_form_refuses_a_username_made_of_markup(live_server, watched
 def test_the_suggestion_form_refuses_script_links_and_markup_tags(hostile, watched: Page):
     base = hostile["base"]
     # A new member: the author already made the most suggestions allowed in a day.
-    sign_in(watched, base, verify_email(UserFactory(username="suggester")))
+    sign_in(watched, base, VerifiedUserFactory(username="suggester"))
     before = Resource.objects.count()
 
     def suggest(url: str, tags: str) -> None:
