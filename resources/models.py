@@ -250,6 +250,11 @@ class Resource(models.Model):
         return self.status == Status.APPROVED
 
     @property
+    def progress_known(self) -> bool:
+        """The query read the reader's progress (with_user_progress), so a card can show it."""
+        return hasattr(self, "my_progress")
+
+    @property
     def link_may_be_broken(self) -> bool:
         """Moderators marked it broken, or the link check failed often enough in a row."""
         return self.link_broken or self.link_failures >= LINK_FAILURES_BEFORE_BROKEN

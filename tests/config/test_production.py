@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils.module_loading import import_string
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -95,12 +96,15 @@ def test_each_request_is_logged_once_with_its_duration(client, caplog):
 
 
 def test_json_log_lines_carry_the_request_fields():
-    from config.logging import JSONFormatter
+    from django.conf import settings
 
+    config = settings.LOGGING["formatters"]["json"]
+    options = {key: value for key, value in config.items() if key != "()"}
+    formatter = import_string(config["()"])(**options)
     record = logging.makeLogRecord(
         {"name": "mlops.request", "msg": "GET / 200", "levelname": "INFO", "status": 200}
     )
-    line = json.loads(JSONFormatter().format(record))
+    line = json.loads(formatter.format(record))
     assert line["message"] == "GET / 200"
     assert line["status"] == 200
     assert line["level"] == "INFO"
@@ -116,9 +120,9 @@ def test_healthz_checks_the_database_and_the_cache(client):
 def test_healthz_reports_a_cache_that_does_not_store(client, monkeypatch):
     from django.core.cache.backends.dummy import DummyCache
 
-    import config.urls
+    import core.views
 
-    monkeypatch.setattr(config.urls, "cache", DummyCache("broken", {}))
+    monkeypatch.setattr(core.views, "cache", DummyCache("broken", {}))
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["cache"].startswith("error")

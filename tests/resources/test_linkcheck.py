@@ -11,9 +11,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from resources import linkcheck
-from resources.linkcheck import LinkResult, check_resources, check_urls, store_result
+from resources.linkcheck import LinkResult, check_resources, iter_check_urls, store_result
 from resources.models import Flag, FlagReason, FlagStatus, Resource, Status
 from tests.factories import ResourceFactory, SectionFactory, UserFactory
+
+
+def check_urls(urls, **options) -> list[LinkResult]:
+    """The results of checking `urls`, in their order."""
+    results = dict(iter_check_urls(urls, **options))
+    return [results[index] for index in range(len(urls))]
+
 
 TIMEOUT = 0.5
 SLOW_SECONDS = 2.0

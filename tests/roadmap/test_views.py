@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from resources.models import Status
-from roadmap import views
+from roadmap import selectors
 from roadmap.models import Roadmap
 from tests.factories import ResourceFactory, SectionFactory
 
@@ -152,7 +152,7 @@ def test_a_large_group_shows_its_best_cards_and_links_to_the_rest(client, roadma
     [block] = response.context["blocks"]
     [group] = block["groups"]
     assert group.total == 31
-    assert len(group.resources) == views.SECTION_LIMIT
+    assert len(group.resources) == selectors.SECTION_LIMIT
     assert group.resources[0] == best
     html = response.content.decode()
     assert "All 31 courses in Courses" in html
@@ -164,7 +164,7 @@ def test_a_parent_section_shows_a_few_of_each_sub_section_and_links_to_it(client
     ResourceFactory.create_batch(10, section=courses, resource_type="course")
     response = client.get(learning.get_absolute_url())
     sub = next(block for block in response.context["blocks"] if block["node"].section == courses)
-    assert (sub["shown"], sub["total"]) == (views.SUBSECTION_LIMIT, 10)
+    assert (sub["shown"], sub["total"]) == (selectors.SUBSECTION_LIMIT, 10)
     html = response.content.decode()
     assert f'<a href="{courses.get_absolute_url()}">All 10 resources in Courses</a>' in html
     assert "All 10 courses in Courses" not in html
@@ -173,14 +173,14 @@ def test_a_parent_section_shows_a_few_of_each_sub_section_and_links_to_it(client
 def test_a_tree_wider_than_one_compound_query_still_ranks_every_section(monkeypatch):
     from resources.models import Resource
 
-    monkeypatch.setattr(views, "UNION_TERMS", 2)
+    monkeypatch.setattr(selectors, "UNION_TERMS", 2)
     sections = [SectionFactory() for _ in range(5)]
     best = {
         section.pk: ResourceFactory(section=section, wilson_score=0.9).pk for section in sections
     }
     for section in sections:
         ResourceFactory(section=section, wilson_score=0.1)
-    ids = views.best_of_each_section(
+    ids = selectors.best_of_each_section(
         Resource.objects.approved(), {section.pk: 1 for section in sections}, "top"
     )
     assert sorted(ids) == sorted(best.values())
