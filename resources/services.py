@@ -1,9 +1,12 @@
-"""State changes made by community members: suggestions, votes, flags and progress."""
+"""State changes of the catalogue: new resources, suggestions, votes, flags and progress."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -50,6 +53,7 @@ class NotAllowed(CommunityActionError):
     pass
 
 
+# What a suggester may set; the admin and the content files may also mark a link broken.
 SUGGESTION_FIELDS = (
     "title",
     "url",
@@ -61,6 +65,7 @@ SUGGESTION_FIELDS = (
     "description",
     "is_affiliated",
 )
+RESOURCE_FIELDS = (*SUGGESTION_FIELDS, "link_broken")
 
 
 def _lock_user(user) -> None:
@@ -90,42 +95,80 @@ def _check_suggestion_limits(user) -> None:
         )
 
 
-def _existing_duplicate(normalized_url: str, *, exclude_pk=None) -> Resource | None:
-    duplicates = Resource.objects.filter(normalized_url=normalized_url)
+def find_duplicates(
+    normalized_urls: Iterable[str], *, exclude_pk: int | None = None
+) -> dict[str, Resource]:
+    """The resources that already hold these normalised links, keyed by link.
+
+    This is what counts as a duplicate everywhere: the same link after resources.normalize.
+    """
+    duplicates = Resource.objects.filter(normalized_url__in=set(normalized_urls))
     if exclude_pk is not None:
         duplicates = duplicates.exclude(pk=exclude_pk)
-    return duplicates.first()
+    return {resource.normalized_url: resource for resource in duplicates}
 
 
-def _save_or_report_duplicate(resource: Resource, normalized_url: str) -> None:
+def _refuse_duplicate(normalized_url: str, *, exclude_pk: int | None = None) -> None:
+    if existing := find_duplicates([normalized_url], exclude_pk=exclude_pk).get(normalized_url):
+        raise DuplicateResource(existing)
+
+
+def _save_or_report_duplicate(resource: Resource) -> None:
     try:
         with transaction.atomic():
             resource.save()
     except IntegrityError:
-        # A concurrent suggestion of the same link won the race for the unique index.
-        existing = _existing_duplicate(normalized_url, exclude_pk=resource.pk)
+        # A concurrent request with the same link won the race for the unique index.
+        url = resource.normalized_url
+        existing = find_duplicates([url], exclude_pk=resource.pk).get(url)
         if existing is None:
             raise
         raise DuplicateResource(existing) from None
 
 
-def submit_resource(*, user, data: dict) -> Resource:
-    """Create a pending suggestion from cleaned form data."""
+def create_resource(
+    *,
+    data: Mapping[str, Any],
+    status: str,
+    submitted_by: AbstractBaseUser | None = None,
+) -> Resource:
+    """Create a resource from cleaned fields (RESOURCE_FIELDS and "tags") in any status.
+
+    Every way a resource is born comes here: suggestions, the content loader, the Markdown
+    importer and the admin. DuplicateResource when its link is known already; InvalidURL
+    when the link cannot be normalised.
+    """
+    unknown = set(data) - {*RESOURCE_FIELDS, "tags"}
+    if unknown:
+        raise TypeError(f"create_resource() got unknown fields: {', '.join(sorted(unknown))}")
+    if status not in Status.values:
+        raise ValueError(f"{status!r} is not a resource status")
     normalized = normalize_url(data["url"])
     with transaction.atomic():
-        _lock_user(user)
-        if existing := _existing_duplicate(normalized):
-            raise DuplicateResource(existing)
-        _check_suggestion_limits(user)
+        _refuse_duplicate(normalized)
         resource = Resource(
-            **{name: data[name] for name in SUGGESTION_FIELDS if name in data},
+            **{name: data[name] for name in RESOURCE_FIELDS if name in data},
             normalized_url=normalized,
-            status=Status.PENDING,
-            submitted_by=user,
+            status=status,
+            submitted_by=submitted_by,
         )
-        _save_or_report_duplicate(resource, normalized)
+        if status == Status.APPROVED:
+            resource.approved_at = timezone.now()
+            resource.hot_score = hot_score(0, 0, resource.approved_at)
+        _save_or_report_duplicate(resource)
         resource.tags.set(data.get("tags") or [])
     return resource
+
+
+def submit_resource(*, user, data: dict) -> Resource:
+    """Create a pending suggestion from cleaned form data, within the suggestion limits."""
+    with transaction.atomic():
+        _lock_user(user)
+        # A known link is refused before the limits, so the message says what matters.
+        _refuse_duplicate(normalize_url(data["url"]))
+        _check_suggestion_limits(user)
+        fields = {name: data[name] for name in (*SUGGESTION_FIELDS, "tags") if name in data}
+        return create_resource(data=fields, status=Status.PENDING, submitted_by=user)
 
 
 def update_suggestion(*, user, resource: Resource, data: dict) -> Resource:
@@ -135,13 +178,12 @@ def update_suggestion(*, user, resource: Resource, data: dict) -> Resource:
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         if resource.submitted_by_id != user.pk or resource.status != Status.PENDING:
             raise NotAllowed("Only your own suggestions can be edited, and only while pending.")
-        if existing := _existing_duplicate(normalized, exclude_pk=resource.pk):
-            raise DuplicateResource(existing)
+        _refuse_duplicate(normalized, exclude_pk=resource.pk)
         for name in SUGGESTION_FIELDS:
             if name in data:
                 setattr(resource, name, data[name])
         resource.normalized_url = normalized
-        _save_or_report_duplicate(resource, normalized)
+        _save_or_report_duplicate(resource)
         resource.tags.set(data.get("tags") or [])
     return resource
 

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from resources.models import Cost, Level, Resource, ResourceType, Status
 from resources.normalize import InvalidURL, normalize_url
 from resources.scoring import hot_score
+from resources.services import create_resource, find_duplicates
 from roadmap.content import ContentError, ResourceData, SectionData, parse_awesome_list
 from roadmap.models import Roadmap, Section
 from roadmap.selectors import SectionNode, flatten, section_tree
@@ -406,10 +407,7 @@ class _Importer:
                 self.report.unreadable.append(
                     (item.line_number, f"the link {shown!r} is not a web address: {error}")
                 )
-        existing = {
-            resource.normalized_url: resource
-            for resource in Resource.objects.filter(normalized_url__in=set(normalized.values()))
-        }
+        existing = find_duplicates(normalized.values())
         seen: dict[str, int] = {}
         candidates = []
         for index, (item, target) in enumerate(placed):
@@ -453,14 +451,11 @@ class _Importer:
         approved = self.status == Status.APPROVED
         created = []
         for candidate in candidates:
-            resource = Resource.objects.create(
-                normalized_url=candidate.normalized_url,
+            tags = list(dict.fromkeys(tag[:100] for tag in candidate.item.tags))
+            resource = create_resource(
+                data={**candidate.values, "section": candidate.target.section, "tags": tags},
                 status=self.status,
-                approved_at=now if approved else None,
-                section=candidate.target.section,
-                **candidate.values,
             )
-            resource.tags.set(list(dict.fromkeys(tag[:100] for tag in candidate.item.tags)))
             created.append(resource)
             self.report.created.append((candidate.item.line_number, resource))
         # As the loader does: date rows a second apart so that "newest first" keeps file order.

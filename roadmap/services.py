@@ -6,11 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from resources.models import Cost, Level, Resource, ResourceType, Status
 from resources.normalize import InvalidURL, normalize_url
 from resources.scoring import hot_score
+from resources.services import create_resource, find_duplicates
 from roadmap.content import (
     DEFAULT_CONTENT_FILE,
     ContentError,
@@ -118,19 +120,14 @@ def _load_resources(data: RoadmapData, sections: dict[str, Section], report: Loa
             seen[normalized] = item.line_number
             items.append((item, normalized, resource_values(item, sections[section_data.slug])))
 
-    existing = {
-        resource.normalized_url: resource
-        for resource in Resource.objects.filter(normalized_url__in=seen).prefetch_related("tags")
-    }
+    existing = find_duplicates(seen)
+    prefetch_related_objects(list(existing.values()), "tags")
     now = timezone.now()
     created = []
     for item, normalized, values in items:
         resource = existing.get(normalized)
         if resource is None:
-            resource = Resource.objects.create(
-                normalized_url=normalized, status=Status.APPROVED, approved_at=now, **values
-            )
-            resource.tags.set(item.tags)
+            resource = create_resource(data={**values, "tags": item.tags}, status=Status.APPROVED)
             created.append(resource)
             report.add("resources", "created")
             continue

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from accounts.models import User
 from resources.models import Flag, FlagReason, Status
 from resources.moderation import ensure_moderators_group
-from tests.factories import ResourceFactory, UserFactory
+from tests.factories import ResourceFactory, UserFactory, VerifiedUserFactory
 
 
 class SuggestionFactory(ResourceFactory):
@@ -28,6 +28,7 @@ class FlagFactory(factory.django.DjangoModelFactory):
 
 
 def verify_email(user: User) -> User:
+    """Kept for the browser, security and backup tests; new tests use VerifiedUserFactory."""
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
@@ -43,10 +44,10 @@ def moderators_group() -> Group:
 
 def make_moderator(username: str = "mod") -> User:
     """A verified staff user in the Moderators group."""
-    user = verify_email(UserFactory(username=username, is_staff=True))
+    user = VerifiedUserFactory(username=username, is_staff=True)
     user.groups.add(moderators_group())
     return user
 
 
 def make_superuser(username: str = "root") -> User:
-    return verify_email(UserFactory(username=username, is_staff=True, is_superuser=True))
+    return VerifiedUserFactory(username=username, is_staff=True, is_superuser=True)

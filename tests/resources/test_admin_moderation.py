@@ -332,6 +332,65 @@ def test_a_superuser_adding_a_resource_gets_a_normalized_url(client):
     )
 
 
+def test_a_resource_added_in_the_admin_waits_for_review_with_its_tags(client):
+    client.force_login(make_superuser())
+    section = SectionFactory()
+    response = client.post(
+        reverse("admin:resources_resource_add"),
+        form_data(
+            ResourceFactory.build(section=section, url="https://example.org/added"),
+            section=section.pk,
+            tags="serving, kubernetes",
+        ),
+    )
+    assert response.status_code == 302
+    added = Resource.objects.get()
+    assert (added.status, added.submitted_by, added.approved_at) == (Status.PENDING, None, None)
+    assert sorted(tag.name for tag in added.tags.all()) == ["kubernetes", "serving"]
+    assert response.url == RESOURCES
+
+
+def test_adding_a_known_link_in_the_admin_is_a_form_error(client):
+    client.force_login(make_superuser())
+    existing = ResourceFactory(title="The original", url="https://example.org/guide")
+    response = client.post(
+        reverse("admin:resources_resource_add"),
+        form_data(
+            ResourceFactory.build(section=existing.section, url="https://www.example.org/guide/"),
+            section=existing.section_id,
+        ),
+    )
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["url"]
+    assert "The original" in error and f"#{existing.pk}" in error
+    assert Resource.objects.count() == 1
+
+
+def test_a_link_added_between_the_check_and_the_save_is_a_form_error(client, monkeypatch):
+    client.force_login(make_superuser())
+    existing = ResourceFactory(title="Saved meanwhile", url="https://example.org/guide")
+    checked = ResourceAdminForm.clean_url
+    calls = []
+
+    def clean_url_racing_another_moderator(form):
+        calls.append(1)
+        if len(calls) == 1:  # the other moderator's save lands after this check
+            return form.cleaned_data["url"]
+        return checked(form)
+
+    monkeypatch.setattr(ResourceAdminForm, "clean_url", clean_url_racing_another_moderator)
+    response = client.post(
+        reverse("admin:resources_resource_add"),
+        form_data(
+            ResourceFactory.build(section=existing.section, url="https://example.org/guide"),
+            section=existing.section_id,
+        ),
+    )
+    assert response.status_code == 200
+    assert "Saved meanwhile" in response.context["adminform"].form.errors["url"][0]
+    assert Resource.objects.count() == 1
+
+
 def test_save_and_approve_keeps_the_corrections_and_approves(
     admin_client, django_capture_on_commit_callbacks
 ):
@@ -476,6 +535,52 @@ def test_archiving_in_bulk_and_alone(admin_client):
     )
     assert reasons == ["Old", "Old", ""]
     assert not Resource.objects.approved().exists()
+
+
+def test_each_decision_reports_what_it_did_by_title(admin_client):
+    first, second = SuggestionFactory(title="First"), SuggestionFactory(title="Second")
+    live, keep = ResourceFactory(title="Live"), ResourceFactory(title="Keeper")
+    duplicate = SuggestionFactory(title="Copy")
+
+    rejected = run_action(
+        admin_client, "reject_selected", [first, second], apply="Reject", preset="Broken link"
+    )
+    archived = run_action(admin_client, "archive_selected", [live], apply="Archive")
+    merged = run_action(
+        admin_client, "merge_selected", [keep, duplicate], apply="Merge", target=keep.pk
+    )
+
+    assert "Rejected “Second”, “First”." in messages_of(rejected)  # newest first, as listed
+    assert "Archived “Live”." in messages_of(archived)
+    assert "Merged “Copy” into “Keeper”." in messages_of(merged)
+
+
+def test_a_decision_that_does_not_apply_is_a_warning_and_the_rest_still_happen(admin_client):
+    pending, live = SuggestionFactory(title="Pending"), ResourceFactory(title="Live")
+
+    response = run_action(
+        admin_client, "reject_selected", [pending, live], apply="Reject", preset="Broken link"
+    )
+
+    texts = messages_of(response)
+    assert "Rejected “Pending”." in texts
+    assert any(text.startswith("“Live” is approved: only pending") for text in texts)
+    assert ModerationEvent.objects.count() == 1
+
+
+def test_a_decision_page_returns_to_the_filtered_list_it_came_from(admin_client):
+    suggestion = SuggestionFactory()
+    filters = "status__exact=pending"
+    query = f"?_changelist_filters={filters.replace('=', '%3D')}"
+
+    to_page = admin_client.post(change_url(suggestion) + query, form_data(suggestion, _archive="1"))
+    archive_url = reverse("admin:resources_resource_archive", args=[suggestion.pk])
+    assert to_page.url == archive_url + query
+    page = admin_client.get(to_page.url)
+    assert page.context["changelist_url"] == f"{RESOURCES}?{filters}"
+    done = admin_client.post(to_page.url, {"apply": "Archive"})
+
+    assert done.url == f"{RESOURCES}?{filters}"
 
 
 def test_merging_selected_duplicates_into_the_chosen_one(admin_client):

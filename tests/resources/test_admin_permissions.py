@@ -8,14 +8,13 @@ from django.urls import reverse
 
 from resources.models import Flag, FlagStatus, ModerationEvent, Resource, Status
 from resources.moderation import MODERATORS_GROUP, approve_resource
-from tests.factories import ResourceFactory, UserFactory
+from tests.factories import ResourceFactory, UserFactory, VerifiedUserFactory
 from tests.resources.moderation_factories import (
     FlagFactory,
     SuggestionFactory,
     make_moderator,
     make_superuser,
     moderators_group,
-    verify_email,
 )
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,7 @@ PASSWORD = "correct horse battery staple"  # tests/factories.py UserFactory
 def login(client):
     def _login(role: str):
         if role == "user":
-            client.force_login(verify_email(UserFactory(username="reader")))
+            client.force_login(VerifiedUserFactory(username="reader"))
         elif role == "moderator":
             client.force_login(make_moderator("moderator"))
         elif role == "superuser":
@@ -225,7 +224,7 @@ def test_decision_pages_refuse_outsiders_on_post(login, objects, role, page):
 
 
 def test_approving_from_the_change_page_needs_change_permission(client, objects):
-    viewer = verify_email(UserFactory(username="viewer", is_staff=True))
+    viewer = VerifiedUserFactory(username="viewer", is_staff=True)
     viewer.user_permissions.add(*moderators_group().permissions.filter(codename="view_resource"))
     client.force_login(viewer)
     url = reverse("admin:resources_resource_change", args=[objects["pending"].pk])
@@ -330,7 +329,7 @@ def test_posting_credentials_to_the_admin_login_does_not_sign_in(client):
 
 
 def test_a_signed_in_reader_gets_403_from_the_admin_login(client):
-    client.force_login(verify_email(UserFactory(username="curious")))
+    client.force_login(VerifiedUserFactory(username="curious"))
     assert client.get(reverse("admin:login")).status_code == 403
 
 

@@ -9,11 +9,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from resources.moderation import MODERATOR_PERMISSIONS, MODERATORS_GROUP
-from tests.factories import UserFactory
+from tests.factories import UserFactory, VerifiedUserFactory
 from tests.resources.moderation_factories import (
     make_moderator,
     moderators_group,
-    verify_email,
 )
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +70,7 @@ def test_moderators_get_nothing_about_users_groups_or_permissions():
 
 
 def test_make_moderator_makes_a_verified_user_staff_and_a_moderator():
-    user = verify_email(UserFactory(username="grace"))
+    user = VerifiedUserFactory(username="grace")
 
     call_command("make_moderator", "grace", stdout=io.StringIO())
 
@@ -97,7 +96,7 @@ def test_make_moderator_refuses_a_user_without_a_verified_address():
 
 
 def test_make_moderator_refuses_an_inactive_user():
-    verify_email(UserFactory(username="gone", is_active=False))
+    VerifiedUserFactory(username="gone", is_active=False)
     with pytest.raises(CommandError, match="inactive"):
         call_command("make_moderator", "gone")
 
@@ -123,7 +122,7 @@ def test_removing_a_superuser_from_moderators_keeps_them_staff():
 
 def test_make_moderator_recreates_a_missing_group_with_its_permissions():
     Group.objects.filter(name=MODERATORS_GROUP).delete()
-    verify_email(UserFactory(username="hopper"))
+    VerifiedUserFactory(username="hopper")
 
     call_command("make_moderator", "hopper", stdout=io.StringIO())
 

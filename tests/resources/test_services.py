@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from resources import services
 from resources.models import Flag, FlagStatus, Resource, Status, Vote
-from resources.scoring import wilson_lower_bound
+from resources.scoring import hot_score, wilson_lower_bound
 from tests.factories import ResourceFactory, SectionFactory, UserFactory, VoteFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +136,84 @@ def test_withdrawing_removes_the_pending_suggestion(section, old_user):
     resource = services.submit_resource(user=old_user, data=suggestion(section))
     services.withdraw_suggestion(user=old_user, resource=resource)
     assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_a_suggester_cannot_mark_their_link_broken(section, old_user):
+    resource = services.submit_resource(user=old_user, data=suggestion(section, link_broken=True))
+    assert not resource.link_broken
+
+
+# One way in for every new resource: create_resource
+
+
+def test_an_approved_resource_is_created_with_its_approval_date_score_and_tags(section):
+    resource = services.create_resource(data=suggestion(section), status=Status.APPROVED)
+    resource.refresh_from_db()
+    assert resource.status == Status.APPROVED
+    assert resource.submitted_by is None
+    assert resource.normalized_url == "https://example.com/feature-stores"
+    assert resource.approved_at is not None
+    assert resource.hot_score == pytest.approx(hot_score(0, 0, resource.approved_at))
+    assert [tag.name for tag in resource.tags.all()] == ["feature-store"]
+    assert Resource.objects.approved().filter(pk=resource.pk).exists()
+
+
+def test_a_created_pending_resource_has_no_approval_date(section, old_user):
+    resource = services.create_resource(
+        data=suggestion(section), status=Status.PENDING, submitted_by=old_user
+    )
+    assert (resource.status, resource.approved_at, resource.submitted_by) == (
+        Status.PENDING,
+        None,
+        old_user,
+    )
+
+
+@pytest.mark.parametrize("status", [Status.APPROVED, Status.PENDING, Status.ARCHIVED])
+def test_creating_a_known_link_in_any_status_is_refused(section, status):
+    existing = ResourceFactory(url="https://example.com/feature-stores", status=status)
+    with pytest.raises(services.DuplicateResource) as refused:
+        services.create_resource(
+            data=suggestion(section, url="https://www.example.com/feature-stores/"),
+            status=Status.APPROVED,
+        )
+    assert refused.value.existing == existing
+    assert Resource.objects.count() == 1
+
+
+def test_a_link_created_between_the_check_and_the_save_is_reported_as_a_duplicate(
+    section, monkeypatch
+):
+    existing = ResourceFactory(url="https://example.com/feature-stores")
+    real = services.find_duplicates
+    calls = []
+
+    def missing_the_concurrent_insert_once(urls, **kwargs):
+        calls.append(1)
+        return {} if len(calls) == 1 else real(urls, **kwargs)
+
+    monkeypatch.setattr(services, "find_duplicates", missing_the_concurrent_insert_once)
+    with pytest.raises(services.DuplicateResource) as refused:
+        services.create_resource(data=suggestion(section), status=Status.PENDING)
+    assert refused.value.existing == existing
+    assert Resource.objects.count() == 1
+
+
+def test_create_resource_refuses_fields_it_does_not_know_and_unknown_statuses(section):
+    with pytest.raises(TypeError, match="upvotes"):
+        services.create_resource(data=suggestion(section, upvotes=99), status=Status.APPROVED)
+    with pytest.raises(ValueError, match="published"):
+        services.create_resource(data=suggestion(section), status="published")
+    assert not Resource.objects.exists()
+
+
+def test_find_duplicates_matches_by_normalised_link_and_can_leave_one_out():
+    guide = ResourceFactory(url="https://www.example.com/guide/")
+    other = ResourceFactory(url="https://example.com/other")
+    assert services.find_duplicates(["https://example.com/guide", "https://example.com/x"]) == {
+        "https://example.com/guide": guide
+    }
+    assert services.find_duplicates([other.normalized_url], exclude_pk=other.pk) == {}
 
 
 def test_first_vote_counts_and_sets_the_wilson_score():
