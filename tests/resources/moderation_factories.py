@@ -1,7 +1,6 @@
 """Factories and helpers for the moderation tests (tests/factories.py is shared; these are not)."""
 
 import factory
-from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 
 from accounts.models import User
@@ -25,14 +24,6 @@ class FlagFactory(factory.django.DjangoModelFactory):
     resource = factory.SubFactory(ResourceFactory)
     user = factory.SubFactory(UserFactory)
     reason = FlagReason.BROKEN_LINK
-
-
-def verify_email(user: User) -> User:
-    """Kept for the browser, security and backup tests; new tests use VerifiedUserFactory."""
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
-    return user
 
 
 def moderators_group() -> Group:
