@@ -19,3 +19,6 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket is one path per user: several servers on one machine (the
+# two-server test, the benchmark) would fight over it, and nothing here uses it.
+control_socket_disable = True
