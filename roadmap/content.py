@@ -171,9 +171,10 @@ class _Html(HTMLParser):
         return " ".join("".join(self.parts).split())
 
 
-def _spans(text: str, env: dict) -> dict[int, int]:
+def _spans(text: str, env: dict) -> tuple[StateInline, dict[int, int]]:
     """Start -> end of each inline construct in `text` (link, image, HTML tag, code, ...), as
-    the parser's own rules find them; linear, since the parser caches what it skipped."""
+    the parser's own rules find them; linear, since the parser caches what it skipped. The state
+    comes along for more questions about the same text."""
     state = StateInline(text, MARKDOWN, env, [])
     spans = {}
     while state.pos < state.posMax:
@@ -181,12 +182,12 @@ def _spans(text: str, env: dict) -> dict[int, int]:
         MARKDOWN.inline.skipToken(state)
         if state.pos > start + 1:
             spans[start] = state.pos
-    return spans
+    state.pos = 0
+    return state, spans
 
 
-def _label_end(text: str, start: int, env: dict, *, nested: bool = False) -> int:
-    """Index of the `]` that closes the link label opened at text[start], or -1."""
-    state = StateInline(text, MARKDOWN, env, [])
+def _label_end(state: StateInline, start: int, *, nested: bool = False) -> int:
+    """Index of the `]` that closes the link label opened at state.src[start], or -1."""
     return MARKDOWN.helpers.parseLinkLabel(state, start, not nested)
 
 
@@ -195,10 +196,11 @@ def _drop_images(text: str, env: dict) -> str:
     if "![" not in text:
         return text
     kept, last = [], 0
-    for start, end in _spans(text, env).items():
+    state, spans = _spans(text, env)
+    for start, end in spans.items():
         if text.startswith("![", start) or (
             text.startswith("[![", start)
-            and not _drop_images(text[start + 1 : _label_end(text, start, env)], env).strip()
+            and not _drop_images(text[start + 1 : _label_end(state, start)], env).strip()
         ):
             kept.append(text[last:start])
             last = end
@@ -213,12 +215,13 @@ def _unwrap(text: str) -> str:
     return text
 
 
-def _broken_link(text: str, start: int, env: dict) -> str | None:
-    """Why text[start:], which may start like a link, is not one; None for prose brackets such
-    as "[sic]"."""
+def _broken_link(state: StateInline, start: int) -> str | None:
+    """Why state.src[start:], which may start like a link, is not one; None for prose brackets
+    such as "[sic]"."""
+    text = state.src
     if not text.startswith("[", start):
         return None
-    end = _label_end(text, start, env, nested=True)
+    end = _label_end(state, start, nested=True)
     if end == -1:
         return "could not read a link" if "](" in text else None
     if text.startswith("(", end + 1):
@@ -455,7 +458,7 @@ class _Reader:
             return NAVIGATION
 
     def _read_link_item(self, text: str, number: int):
-        env, spans, pos, mark = self.env, _spans(text, self.env), 0, ""
+        env, (state, spans), pos, mark = self.env, _spans(text, self.env), 0, ""
         if self.lenient:
             pos = 4 if text.startswith(TASK_BOXES) else 0
             pos = len(text) - len(text[pos:].lstrip())
@@ -464,8 +467,7 @@ class _Reader:
             mark = next((mark for mark in ("**", "__") if text.startswith(mark + "[", pos)), "")
             pos += len(mark)
         if text.startswith("[", pos) and pos in spans:
-            state = StateInline(text, MARKDOWN, env, [])
-            label = text[pos + 1 : _label_end(text, pos, env)]
+            label = text[pos + 1 : _label_end(state, pos)]
             state.pos = pos
             link_rule(state, False)
             url, end, images = state.tokens[0].attrs["href"], state.pos, state.tokens
@@ -476,7 +478,7 @@ class _Reader:
                 return None
             label, end, images = _Html(text[spans[pos] : close]).text, spans[close], []
         else:
-            if problem := _broken_link(text, pos, env):
+            if problem := _broken_link(state, pos):
                 raise BrokenLink(problem)
             return None
         if self.lenient and str(url).startswith("#"):
