@@ -11,30 +11,39 @@ The format is Markdown that reads well on its own:
       <!-- type: course | cost: free | level: beginner | provider: Someone | tags: a, b -->
 
 `##` starts a top-level section, `###` and deeper nest under the heading above them.
+
+One reader walks markdown-it-py's tokens in two modes: `parse_roadmap` is strict (the content
+file must load cleanly or name the line that stops it), `parse_awesome_list` is lenient (any
+awesome list: badges, images, tables of links, in-page links and HTML are dealt with, and what
+cannot be read lands in `problems` instead of stopping the read).
 """
 
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from django.utils.text import slugify
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.link import link as link_rule
+from markdown_it.token import Token
 
 DEFAULT_CONTENT_FILE = Path(__file__).resolve().parent / "content" / "mlops-roadmap.md"
-
-# The title is cleaned by heading_title(): trimming in the pattern takes quadratic time on a
-# line of many spaces.
-HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>\S.*)$")
-COMMENT = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
-RESOURCE = re.compile(
-    r"^\s{0,3}[-*+]\s+\[(?P<title>(?:\\.|[^\]\\])+)\]\((?P<url>[^\s)]+(?:\([^\s)]*\)[^\s)]*)*)"
-    r"(?:\s+\"[^\"]*\")?\)(?:\s*(?:[-–—:]\s*)?(?P<description>.*))?$"
-)
-FENCE = re.compile(r"^\s*(```|~~~)")
-# A generated table of contents sits between these markers (markdown-toc's convention); it
-# repeats the headings, so readers skip it.
-TOC_START = re.compile(r"^\s*<!--\s*toc\s*-->\s*$", re.IGNORECASE)
-TOC_END = re.compile(r"^\s*<!--\s*(?:/toc|tocstop)\s*-->\s*$", re.IGNORECASE)
+MAX_LINE_LENGTH = 8_000
+TOC_TITLES = frozenset({"table of contents", "table of content", "contents", "content", "toc"})
+META_KEYS = frozenset({"type", "cost", "level", "provider", "tags", "slug", "summary"})
+SEPARATORS = "-–—:|,"
+TASK_BOXES = ("[ ] ", "[x] ", "[X] ")
+# Re-reading the rest of a file after a code fence that never closes costs a pass each time.
+MAX_UNCLOSED_FENCES = 3
 ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+NAVIGATION = object()  # a link to an anchor on the same page, such as a table of contents
+
+MARKDOWN = MarkdownIt("commonmark").enable("table")
+# Link targets stay as written: the loader and the importer check them and name the bad ones.
+MARKDOWN.validateLink = lambda url: True
+MARKDOWN.normalizeLink = lambda url: url
 
 
 class ContentError(ValueError):
@@ -43,6 +52,10 @@ class ContentError(ValueError):
     def __init__(self, line_number: int, message: str):
         self.line_number = line_number
         super().__init__(f"line {line_number}: {message}")
+
+
+class BrokenLink(ValueError):
+    """A list item or table cell that starts like a link but is not one."""
 
 
 @dataclass
@@ -110,256 +123,88 @@ def parse_meta(body: str) -> dict[str, str]:
     return meta
 
 
-def heading_title(heading: re.Match) -> str:
-    """The heading's text without a closing run of `#`, which needs a space before it, so
-    that "C#" keeps its hash (CommonMark)."""
-    text = heading["text"].rstrip()
-    without_hashes = text.rstrip("#")
-    if without_hashes != text and without_hashes[-1:].isspace():
-        text = without_hashes.rstrip()
-    return text
+def _comment(html: str) -> str | None:
+    """The inside of an HTML block that is one `<!-- ... -->` comment."""
+    html = html.strip()
+    return html[4:-3] if html.startswith("<!--") and html.endswith("-->") else None
 
 
-def unescape(text: str) -> str:
-    """Undo Markdown's backslash escapes of punctuation: `\\]` is `]`."""
-    return ESCAPED.sub(r"\1", text)
+def _plain(tokens: list[Token]) -> str:
+    """Inline tokens as one line of plain text: links keep their text, images and HTML go."""
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
 
 
-def table_of_contents_lines(lines: list[str]) -> set[int]:
-    """Line numbers (1-based) inside `<!-- toc -->` ... `<!-- /toc -->` blocks, markers included.
+class _Html(HTMLParser):
+    """The visible text of some HTML (not a `<summary>` such as "Click to expand!"), and the
+    attributes of its first tag."""
 
-    A start marker without an end marker is left alone, so that it cannot swallow the file.
-    """
-    inside: set[int] = set()
-    start = None
-    in_fence = False
-    for number, line in enumerate(lines, start=1):
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif in_fence:
-            continue
-        elif start is None and TOC_START.match(line):
-            start = number
-        elif start is not None and TOC_END.match(line):
-            inside.update(range(start, number + 1))
-            start = None
-    return inside
+    HIDDEN = frozenset({"summary", "script", "style"})
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.attrs: dict[str, str | None] | None = None
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.attrs = dict(attrs) if self.attrs is None else self.attrs
+        self.hidden += tag in self.HIDDEN
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join("".join(self.parts).split())
 
 
-def parse_roadmap(text: str, *, top_level_depth: int = 2) -> RoadmapData:
-    """Read roadmap Markdown; headings at `top_level_depth` become top-level sections."""
-    roadmap = RoadmapData()
-    current: SectionData | None = None
-    last_resource: ResourceData | None = None
-    stack: list[SectionData] = []
-    in_fence = False
-    number = 0
-    lines = text.splitlines()
-    toc_lines = table_of_contents_lines(lines)
+def _spans(text: str, env: dict) -> tuple[StateInline, dict[int, int]]:
+    """Start -> end of each inline construct in `text` (link, image, HTML tag, code, ...), as
+    the parser's own rules find them; linear, since the parser caches what it skipped. The state
+    comes along for more questions about the same text."""
+    state = StateInline(text, MARKDOWN, env, [])
+    spans = {}
+    while state.pos < state.posMax:
+        start = state.pos
+        MARKDOWN.inline.skipToken(state)
+        if state.pos > start + 1:
+            spans[start] = state.pos
+    state.pos = 0
+    return state, spans
 
-    for number, line in enumerate(lines, start=1):
-        if "\x00" in line:
-            raise ContentError(number, "the line holds a NUL character")
-        if number in toc_lines:
-            continue
-        if FENCE.match(line):
-            in_fence = not in_fence
-        heading = None if in_fence else HEADING.match(line)
-        if heading and len(heading["hashes"]) < top_level_depth:
-            if roadmap.sections:
-                raise ContentError(number, "a title heading appears after the first section")
-            roadmap.title = roadmap.title or heading_title(heading)
-            last_resource = None
-            continue
-        if heading:
-            depth = len(heading["hashes"]) - top_level_depth
-            while stack and stack[-1].depth >= depth:
-                stack.pop()
-            if depth > len(stack):
-                depth = len(stack)  # a heading that skips a level nests one level down
-            current = SectionData(
-                title=heading_title(heading),
-                depth=depth,
-                line_number=number,
-                parent=stack[-1] if stack else None,
-            )
-            stack.append(current)
-            roadmap.sections.append(current)
-            last_resource = None
-            continue
-        comment = None if in_fence else COMMENT.match(line)
-        if (
-            comment
-            and current is not None
-            and not current.meta
-            and not current.resources
-            and not "".join(current.body_lines).strip()
+
+def _label_end(state: StateInline, start: int, *, nested: bool = False) -> int:
+    """Index of the `]` that closes the link label opened at state.src[start], or -1."""
+    return MARKDOWN.helpers.parseLinkLabel(state, start, not nested)
+
+
+def _drop_images(text: str, env: dict) -> str:
+    """The text without its images and linked images (badges)."""
+    if "![" not in text:
+        return text
+    kept, last = [], 0
+    state, spans = _spans(text, env)
+    for start, end in spans.items():
+        if text.startswith("![", start) or (
+            text.startswith("[![", start)
+            and not _drop_images(text[start + 1 : _label_end(state, start)], env).strip()
         ):
-            current.meta = parse_meta(comment["body"])
-            continue
-        if comment and last_resource is not None and not last_resource.meta:
-            last_resource.meta = parse_meta(comment["body"])
-            continue
-        match = None if in_fence else RESOURCE.match(line)
-        if match and current is not None:
-            last_resource = ResourceData(
-                title=unescape(match["title"]).strip(),
-                url=match["url"].strip(),
-                description=(match["description"] or "").strip(),
-                line_number=number,
-            )
-            current.resources.append(last_resource)
-            continue
-        if line.strip():
-            last_resource = None
-        if current is None:
-            roadmap.intro_lines.append(line)
-        else:
-            current.body_lines.append(line)
-
-    if in_fence:
-        raise ContentError(number, "a code block is opened but never closed")
-    return roadmap
-
-
-def read_roadmap_file(path: Path | str = DEFAULT_CONTENT_FILE) -> RoadmapData:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ContentError(0, f"the file is not UTF-8 text ({error.reason})") from error
-    return parse_roadmap(text)
-
-
-# Lenient reading of any awesome list (visenger/awesome-mlops, kelvins/awesome-mlops, ...):
-# headings of any level, `*`/`-`/`+`/`1.` bullets at any depth, table rows that start with a
-# link, reference-style links. Badges, images, in-page anchors and tables of contents are
-# ignored; a line that cannot be read is recorded in `problems` instead of stopping the read.
-
-MAX_LINE_LENGTH = 8_000
-TOC_TITLES = frozenset({"table of contents", "table of content", "contents", "content", "toc"})
-META_KEYS = frozenset({"type", "cost", "level", "provider", "tags", "slug", "summary"})
-BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+(?P<content>.*)$")
-TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
-REFERENCE_DEFINITION = re.compile(
-    r"^\s{0,3}\[(?P<label>[^\]]+)\]:\s*<?(?P<url>[^\s>]+)>?"
-    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*$"
-)
-# No character class below may match the character that starts another attempt (a bracket,
-# parenthesis or `<`): otherwise a long line of repeated openers takes quadratic time.
-_TARGET = r"\([^\s()]*(?:\s+\"[^\"()]{0,300}\")?\)"
-IMAGE = re.compile(r"!\[(?P<alt>[^\[\]]*)\]" + _TARGET)
-LINKED_IMAGE = re.compile(r"\[\s*!\[[^\[\]]*\]" + _TARGET + r"\s*\]" + _TARGET)
-INLINE_LINK = re.compile(r"(?<!!)\[(?P<text>[^\[\]]*)\]" + _TARGET)
-HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-SEPARATOR = re.compile(r"^\s*(?:[-–—:|,]\s*)?")
-NAVIGATION = object()  # a link to an anchor on the same page, such as a table of contents
-
-
-class BrokenLink(ValueError):
-    """A line that starts like a link but is not one."""
-
-    def __init__(self, message: str = "could not read a link"):
-        super().__init__(message)
-
-
-@dataclass
-class _Link:
-    label: str
-    url: str
-    end: int
-
-
-def _normal_label(label: str) -> str:
-    return " ".join(label.split()).casefold()
-
-
-def _closing_bracket(text: str) -> int:
-    """Index of the `]` that closes the `[` at text[0], or -1."""
-    depth = 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return -1
-
-
-def _skip_blanks(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t":
-        index += 1
-    return index
-
-
-def _destination(text: str, start: int) -> tuple[str, int] | None:
-    """Read `(url "title")` from the `(` at text[start]: the url and the index after `)`."""
-    index = _skip_blanks(text, start + 1)
-    if text.startswith("<", index):
-        close = text.find(">", index)
-        if close == -1:
-            return None
-        url, index = text[index + 1 : close], close + 1
-    else:
-        begin, depth = index, 0
-        while index < len(text):
-            char = text[index]
-            if char == "\\":
-                index += 2
-                continue
-            if char.isspace() or (char == ")" and depth == 0):
-                break
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            index += 1
-        url = text[begin:index]
-    index = _skip_blanks(text, index)
-    if index < len(text) and text[index] in "\"'(":
-        close = text.find(")" if text[index] == "(" else text[index], index + 1)
-        if close == -1:
-            return None
-        index = _skip_blanks(text, close + 1)
-    if text.startswith(")", index) and url:
-        return url, index + 1
-    return None
-
-
-def _scan_link(text: str, references: dict[str, str]) -> _Link | None:
-    """The link that `text` starts with; None when it starts with none; BrokenLink when the
-    link is cut off or its reference is not defined."""
-    if not text.startswith("["):
-        return None
-    close = _closing_bracket(text)
-    if close == -1:
-        if "](" in text:
-            raise BrokenLink
-        return None
-    label, after = text[1:close], close + 1
-    if text.startswith("(", after):
-        found = _destination(text, after)
-        if found is None:
-            raise BrokenLink
-        return _Link(label, found[0], found[1])
-    if text.startswith("[", after):
-        end = text.find("]", after)
-        if end == -1:
-            raise BrokenLink
-        reference = text[after + 1 : end] or label
-        if _normal_label(reference) not in references:
-            raise BrokenLink(f"the link reference [{reference[:80]}] is not defined")
-        return _Link(label, references[_normal_label(reference)], end + 1)
-    if _normal_label(label) in references:  # a shortcut reference: [Title]
-        return _Link(label, references[_normal_label(label)], after)
-    return None  # "[x] done", "[sic]": brackets in prose
-
-
-def strip_images(text: str) -> str:
-    return IMAGE.sub("", LINKED_IMAGE.sub("", text))
+            kept.append(text[last:start])
+            last = end
+    return "".join(kept) + text[last:]
 
 
 def _unwrap(text: str) -> str:
@@ -370,211 +215,312 @@ def _unwrap(text: str) -> str:
     return text
 
 
-def plain_heading(text: str) -> str:
-    """A heading as plain text: no badges, images, link targets, HTML tags or emphasis."""
-    text = INLINE_LINK.sub(lambda match: match["text"], strip_images(text))
-    text = " ".join(HTML_TAG.sub("", text).split())
-    return unescape(_unwrap(text))
-
-
-def _link_title(label: str) -> str:
-    title = _unwrap(" ".join(strip_images(label).split()))
-    if not title and (image := IMAGE.search(label)):
-        title = image["alt"].strip()  # a logo that links to the resource: its alt text
-    return unescape(title)
-
-
-def _link_item(content: str, references: dict[str, str], number: int):
-    """A resource from the text of a list item or table cell that starts with a link."""
-    text = TASK_BOX.sub("", content.strip(), count=1)
-    while (image := IMAGE.match(text)) is not None:  # an icon before the link
-        text = text[image.end() :].lstrip()
-    emphasis = next((mark for mark in ("**", "__") if text.startswith(mark + "[")), "")
-    link = _scan_link(text[len(emphasis) :], references)
-    if link is None:
+def _broken_link(state: StateInline, start: int) -> str | None:
+    """Why state.src[start:], which may start like a link, is not one; None for prose brackets
+    such as "[sic]"."""
+    text = state.src
+    if not text.startswith("[", start):
         return None
-    if link.url.startswith("#"):
-        return NAVIGATION
-    rest = text[len(emphasis) + link.end :]
-    if emphasis and rest.startswith(emphasis):
-        rest = rest[len(emphasis) :]
-    title = _link_title(link.label)
-    if not title:
-        raise BrokenLink("the link has no title")
-    meta: dict[str, str] = {}
-    start = rest.rfind("<!--")
-    if start != -1 and rest.rstrip().endswith("-->"):  # metadata on the link's own line
-        found = parse_meta(rest.rstrip()[start + 4 : -3])
-        if found.keys() & META_KEYS:
-            meta, rest = found, rest[:start]
-    description = " ".join(SEPARATOR.sub("", strip_images(rest), count=1).split())
-    return ResourceData(
-        title=title, url=link.url.strip(), description=description, line_number=number, meta=meta
-    )
-
-
-def _table_cells(line: str) -> list[str]:
-    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-
-
-def _read_item(line: str, references: dict[str, str], number: int):
-    if (bullet := BULLET.match(line)) is not None:
-        return _link_item(bullet["content"], references, number)
-    if line.lstrip().startswith("|"):
-        cells = _table_cells(line)
-        item = _link_item(cells[0], references, number) if len(cells) > 1 else None
-        if isinstance(item, ResourceData) and not item.description:
-            # The first cell after the link that says something: badges say nothing.
-            texts = (" ".join(strip_images(cell).split()) for cell in cells[1:])
-            item.description = next((text for text in texts if text), "")
-        return item
+    end = _label_end(state, start, nested=True)
+    if end == -1:
+        return "could not read a link" if "](" in text else None
+    if text.startswith("(", end + 1):
+        return "could not read a link"
+    if text.startswith("[", end + 1):
+        close = text.find("]", end + 2)
+        if close == -1:
+            return "could not read a link"
+        reference = text[end + 2 : close] or text[start + 1 : end]
+        return f"the link reference [{reference[:80]}] is not defined"
     return None
 
 
-def _is_decoration(line: str) -> bool:
-    """Badges, images and bare HTML (anchors, <p align>) carry nothing a section needs."""
-    return bool(line.strip()) and not HTML_TAG.sub("", strip_images(line)).strip()
+class _Reader:
+    def __init__(self, text: str, *, lenient: bool, top_level_depth: int = 2):
+        self.lenient, self.top_level_depth = lenient, top_level_depth
+        self.data = RoadmapData()
+        self.lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        self.dropped = [False] * len(self.lines)  # lines that are not prose
+        self.env: dict = {}
+        self.stack: list[tuple[int, SectionData]] = []
+        self.current: SectionData | None = None
+        # Where the prose goes from each line on: the introduction, a section, or nowhere.
+        self.ranges: list[tuple[int, list[str] | None]] = [(0, self.data.intro_lines)]
+        self.toc_level: int | None = None  # inside a "Table of contents" section of this level
+        self.last_resource: ResourceData | None = None  # a comment below it is its metadata
+        self.resource_end = 0
+        self.expect_section_meta = False
+        self.link_table, self.table_map = False, [0, 0]
+
+    def read(self) -> RoadmapData:
+        self._check_lines()
+        tokens = self._tokens()
+        toc = self._toc_blocks(tokens)
+        index = 0
+        while index < len(tokens):
+            if index in toc:  # a generated table of contents repeats the headings: skip it
+                self._drop(tokens[index].map[0], tokens[toc[index]].map[1])
+                index = toc[index] + 1
+                continue
+            self._visit(tokens, index)
+            index += 1
+        ends = [start for start, _ in self.ranges[1:]] + [len(self.lines)]
+        for (start, prose), end in zip(self.ranges, ends, strict=True):
+            if prose is not None:
+                prose += [self.lines[n] for n in range(start, end) if not self.dropped[n]]
+        return self.data
+
+    def _check_lines(self) -> None:
+        for number, line in enumerate(self.lines, start=1):
+            problem = None
+            if len(line) > MAX_LINE_LENGTH and self.lenient:
+                problem = f"the line is too long to read ({len(line)} characters)"
+            elif "\x00" in line:
+                if not self.lenient:
+                    raise ContentError(number, "the line holds a NUL character")
+                problem = "the line holds binary data"
+            if problem:
+                self.data.problems.append((number, problem))
+                self.lines[number - 1], self.dropped[number - 1] = "", True
+
+    def _closed(self, fence: Token) -> bool:
+        start, end = fence.map
+        last = self.lines[end - 1].strip().lstrip("> \t")
+        return end - start > 1 and last.startswith(fence.markup) and not last.strip(fence.markup[0])
+
+    def _tokens(self) -> list[Token]:
+        tokens: list[Token] = []
+        start = 0
+        for attempt in range(MAX_UNCLOSED_FENCES + 1):
+            known = set(self.env.get("references", ()))
+            part = MARKDOWN.parse("\n".join(self.lines[start:]), self.env)
+            for label, reference in self.env.get("references", {}).items():
+                if self.lenient and label not in known:  # `[label]: url` lines are not prose
+                    self._drop(reference["map"][0] + start, reference["map"][1] + start)
+            for token in part:
+                if token.map:
+                    token.map = [token.map[0] + start, token.map[1] + start]
+                if token.type == "fence" and not self.lenient and not self._closed(token):
+                    raise ContentError(token.map[0] + 1, "a code block is opened but never closed")
+            tokens += part
+            last = part[-1] if part else None
+            if attempt == MAX_UNCLOSED_FENCES or not (
+                last and last.type == "fence" and not self._closed(last)
+            ):
+                break
+            # A fence that never closes is read as text, not as the rest of the file.
+            tokens.pop()
+            start = last.map[0] + 1
+        return tokens
+
+    @staticmethod
+    def _toc_blocks(tokens: list[Token]) -> dict[int, int]:
+        """`<!-- toc -->` marker -> the `<!-- /toc -->` that ends it (markdown-toc's convention);
+        a start marker without an end is left alone, so that it cannot swallow the file."""
+        pairs: dict[int, int] = {}
+        start = None
+        for index, token in enumerate(tokens):
+            if token.type == "html_block" and token.level == 0:
+                word = (_comment(token.content) or "").strip().lower()
+                if start is None and word == "toc":
+                    start = index
+                elif start is not None and word in ("/toc", "tocstop"):
+                    pairs[start], start = index, None
+        return pairs
+
+    def _drop(self, start: int, end: int) -> None:
+        self.dropped[start:end] = [True] * (end - start)
+
+    def _visit(self, tokens: list[Token], index: int) -> None:
+        token = tokens[index]
+        if token.type == "heading_open" and token.level == 0:
+            self._heading(token, tokens[index + 1])
+            return
+        if self.toc_level is not None:
+            return
+        if token.type == "html_block":
+            self._html_block(token)
+        elif token.type == "list_item_open" and tokens[index + 1].type == "paragraph_open":
+            self._list_item(token, tokens[index + 1], tokens[index + 2])
+        elif token.type == "paragraph_open" and self.lenient:
+            if not _plain(tokens[index + 1].children or []):
+                self._drop(*token.map)  # badges, images and bare HTML such as anchors
+        elif token.type == "tr_open" and self.lenient and tokens[index + 1].type == "td_open":
+            self._table_row(tokens, index)
+        elif token.type == "table_open":
+            self.link_table, self.table_map = False, token.map
+        elif token.type == "table_close" and self.link_table:
+            self._drop(*self.table_map)  # a table of links: its header is not prose either
+        if token.map and token.nesting != -1 and token.type != "inline":
+            self.expect_section_meta = False
+            if token.map[0] >= self.resource_end:
+                self.last_resource = None
+
+    def _heading(self, token: Token, inline: Token) -> None:
+        level, data = int(token.tag[1:]), self.data
+        title = _plain(inline.children or []) if self.lenient else " ".join(inline.content.split())
+        title = title[:200] if self.lenient else title
+        self.last_resource = None
+        self._drop(*token.map)
+        if self.toc_level is not None and level > self.toc_level:
+            return
+        self.toc_level = None
+        if not title:
+            return
+        if self.lenient and title.casefold() in TOC_TITLES:
+            self.toc_level = level
+            self.ranges.append((token.map[1], None))
+            return
+        if self.lenient:
+            is_title = level == 1 and not (data.title or data.sections or data.loose_resources)
+        else:
+            is_title = level < self.top_level_depth
+            if is_title and data.sections:
+                raise ContentError(
+                    token.map[0] + 1, "a title heading appears after the first section"
+                )
+        if is_title:
+            data.title = data.title or title
+            self.ranges.append((token.map[1], data.intro_lines))
+            return
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.current = SectionData(
+            title=title,
+            depth=len(self.stack),
+            line_number=token.map[0] + 1,
+            parent=self.stack[-1][1] if self.stack else None,
+        )
+        self.stack.append((level, self.current))
+        data.sections.append(self.current)
+        self.ranges.append((token.map[1], self.current.body_lines))
+        self.expect_section_meta = True
+
+    def _html_block(self, token: Token) -> None:
+        start, end = token.map
+        if token.content.lstrip().startswith("<!--") and "-->" not in token.content:
+            if not self.lenient:
+                raise ContentError(start + 1, "an HTML comment starts here and never ends")
+            self.data.problems.append(
+                (
+                    start + 1,
+                    "an HTML comment starts here and never ends; the lines after it were skipped",
+                )
+            )
+            self._drop(start, end)
+            return
+        body = _comment(token.content)
+        meta = parse_meta(body) if body and "\n" not in body else {}  # longer ones hide text
+        if meta and self.expect_section_meta:
+            self.current.meta = meta
+        elif meta and self.last_resource is not None and not self.last_resource.meta:
+            self.last_resource.meta = meta
+        elif not self.lenient or (body is None and _Html(token.content).text):
+            return  # prose: the content file keeps its comments, any HTML with text is kept
+        self._drop(start, end)
+
+    def _list_item(self, item: Token, paragraph: Token, inline: Token) -> None:
+        if not self.lenient and (self.current is None or item.markup not in "-*+"):
+            return
+        found = self._link_item(inline.content, paragraph.map[0] + 1)
+        if found is not None:
+            self._drop(*paragraph.map)
+            if found is not NAVIGATION:
+                self._add(found, paragraph.map[1])
+
+    def _table_row(self, tokens: list[Token], index: int) -> None:
+        row, cells = tokens[index], []
+        while tokens[index].type != "tr_close":
+            if tokens[index].type == "inline":
+                cells.append(tokens[index].content)
+            index += 1
+        found = self._link_item(cells[0], row.map[0] + 1) if cells else None
+        self.link_table = self.link_table or found is not None
+        if isinstance(found, ResourceData):
+            if not found.description:  # the first later cell that says something (not a badge)
+                texts = (" ".join(_drop_images(cell, self.env).split()) for cell in cells[1:])
+                found.description = next((text for text in texts if text), "")
+            self._add(found, row.map[1])
+
+    def _add(self, resource: ResourceData, end: int) -> None:
+        (self.current.resources if self.current else self.data.loose_resources).append(resource)
+        self.last_resource, self.resource_end = resource, end
+
+    def _link_item(self, text: str, number: int):
+        """The resource that a list item or table cell starts with; NAVIGATION for an in-page
+        link or (recorded in `problems`) a broken one; None when it does not start with a link."""
+        try:
+            return self._read_link_item(text, number)
+        except BrokenLink as error:
+            if not self.lenient:
+                return None
+            self.data.problems.append((number, str(error)))
+            return NAVIGATION
+
+    def _read_link_item(self, text: str, number: int):
+        env, (state, spans), pos, mark = self.env, _spans(text, self.env), 0, ""
+        if self.lenient:
+            pos = 4 if text.startswith(TASK_BOXES) else 0
+            pos = len(text) - len(text[pos:].lstrip())
+            while text.startswith("![", pos) and pos in spans:  # an icon before the link
+                pos = len(text) - len(text[spans[pos] :].lstrip())
+            mark = next((mark for mark in ("**", "__") if text.startswith(mark + "[", pos)), "")
+            pos += len(mark)
+        if text.startswith("[", pos) and pos in spans:
+            label = text[pos + 1 : _label_end(state, pos)]
+            state.pos = pos
+            link_rule(state, False)
+            url, end, images = state.tokens[0].attrs["href"], state.pos, state.tokens
+        elif self.lenient and text[pos : pos + 3].lower() == "<a " and pos in spans:
+            url = (_Html(text[pos : spans[pos]]).attrs or {}).get("href") or ""
+            close = next((s for s in spans if s > pos and text[s : s + 3].lower() == "</a"), -1)
+            if not url or close == -1:
+                return None
+            label, end, images = _Html(text[spans[pos] : close]).text, spans[close], []
+        else:
+            if problem := _broken_link(state, pos):
+                raise BrokenLink(problem)
+            return None
+        if self.lenient and str(url).startswith("#"):
+            return NAVIGATION
+        rest = text[end:].removeprefix(mark)
+        meta: dict[str, str] = {}
+        start = rest.rfind("<!--")
+        if start != -1 and rest.rstrip().endswith("-->"):  # metadata on the link's own line
+            found = parse_meta(rest.rstrip()[start + 4 : -3])
+            if found.keys() & META_KEYS:
+                meta, rest = found, rest[:start]
+        title = _unwrap(" ".join(_drop_images(label, env).split()))
+        if not title:  # a logo that links to the resource: its alt text
+            alts = (_plain(token.children or []) for token in images if token.type == "image")
+            title = next((alt for alt in alts if alt), "")
+        if not title:
+            raise BrokenLink("the link has no title")
+        description = " ".join(_drop_images(rest, env).split())
+        if description[:1] in SEPARATORS:
+            description = description[1:].lstrip()
+        return ResourceData(
+            title=ESCAPED.sub(r"\1", title),
+            url=str(url).strip(),
+            description=description,
+            line_number=number,
+            meta=meta,
+        )
 
 
-def _reference_definitions(lines: list[str]) -> tuple[dict[str, str], set[int]]:
-    references: dict[str, str] = {}
-    numbers: set[int] = set()
-    for number, line in enumerate(lines, start=1):
-        if len(line) <= MAX_LINE_LENGTH and (match := REFERENCE_DEFINITION.match(line)):
-            references.setdefault(_normal_label(match["label"]), match["url"])
-            numbers.add(number)
-    return references, numbers
+def parse_roadmap(text: str, *, top_level_depth: int = 2) -> RoadmapData:
+    """Read roadmap Markdown; headings at `top_level_depth` become top-level sections."""
+    return _Reader(text, lenient=False, top_level_depth=top_level_depth).read()
 
 
-def _fence_lines(lines: list[str]) -> set[int]:
-    numbers = [number for number, line in enumerate(lines, start=1) if FENCE.match(line)]
-    if len(numbers) % 2:
-        numbers.pop()  # a fence that is never closed is read as text, not as the rest of the file
-    return set(numbers)
+def read_roadmap_file(path: Path | str = DEFAULT_CONTENT_FILE) -> RoadmapData:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ContentError(0, f"the file is not UTF-8 text ({error.reason})") from error
+    return parse_roadmap(text)
 
 
 def parse_awesome_list(text: str) -> RoadmapData:
     """Read any awesome-list Markdown leniently; what cannot be read lands in `problems`."""
-    data = RoadmapData()
-    lines = text.splitlines()
-    references, definition_lines = _reference_definitions(lines)
-    skipped_lines = table_of_contents_lines(lines) | definition_lines
-    fences = _fence_lines(lines)
-    stack: list[tuple[int, SectionData]] = []
-    current: SectionData | None = None
-    last_resource: ResourceData | None = None
-    continues = False  # the line before belongs to last_resource
-    in_fence = in_comment = False
-    comment_line = 0
-    in_link_table = False  # a table whose rows are links: the rest of it is not prose
-    toc_level: int | None = None  # inside a "Table of contents" section of this heading level
-
-    def prose(line: str) -> None:
-        if toc_level is None:
-            (data.intro_lines if current is None else current.body_lines).append(line)
-
-    for number, line in enumerate(lines, start=1):
-        if len(line) > MAX_LINE_LENGTH:
-            data.problems.append((number, f"the line is too long to read ({len(line)} characters)"))
-            last_resource, continues = None, False
-            continue
-        if "\x00" in line:
-            data.problems.append((number, "the line holds binary data"))
-            last_resource, continues = None, False
-            continue
-        if number in fences:
-            in_fence = not in_fence
-            prose(line)
-            continue
-        if in_fence:
-            prose(line)
-            continue
-        if in_comment:
-            in_comment = "-->" not in line
-            continue
-        if number in skipped_lines:
-            continue
-        if (heading := HEADING.match(line)) is not None:
-            level, title = len(heading["hashes"]), plain_heading(heading_title(heading))[:200]
-            if toc_level is not None and level > toc_level:
-                continue
-            toc_level, last_resource, continues = None, None, False
-            if not title:
-                continue
-            if title.casefold() in TOC_TITLES:
-                toc_level = level
-                continue
-            if level == 1 and not data.title and not data.sections and not data.loose_resources:
-                data.title = title
-                continue
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            current = SectionData(
-                title=title,
-                depth=len(stack),
-                line_number=number,
-                parent=stack[-1][1] if stack else None,
-            )
-            stack.append((level, current))
-            data.sections.append(current)
-            continue
-        if toc_level is not None:
-            continue
-        comment = COMMENT.match(line)
-        if comment is not None:
-            meta = parse_meta(comment["body"])
-            if (
-                meta
-                and current is not None
-                and not current.meta
-                and not current.resources
-                and not "".join(current.body_lines).strip()
-            ):
-                current.meta = meta
-                continue
-            if meta and last_resource is not None and not last_resource.meta:
-                last_resource.meta = meta
-                continues = False
-                continue
-        elif "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
-            in_comment, comment_line = True, number
-            last_resource, continues = None, False
-            continue
-        try:
-            item = _read_item(line, references, number)
-        except BrokenLink as error:
-            data.problems.append((number, str(error)))
-            last_resource, continues = None, False
-            continue
-        if item is NAVIGATION:
-            continue
-        is_table_row = line.lstrip().startswith("|")
-        if item is not None:
-            if is_table_row:
-                body = data.intro_lines if current is None else current.body_lines
-                while body and body[-1].lstrip().startswith("|"):
-                    body.pop()  # the header and separator rows of this table of links
-                in_link_table = True
-            (current.resources if current is not None else data.loose_resources).append(item)
-            last_resource, continues = item, True
-            continue
-        if continues and comment is None and line[:1].isspace() and line.strip():
-            # An indented line right below a link goes on describing it.
-            if not BULLET.match(line):
-                extra = strip_images(line)
-                last_resource.description = " ".join(f"{last_resource.description} {extra}".split())
-                continue
-        if line.strip():
-            last_resource = None
-        continues = False
-        in_link_table = in_link_table and is_table_row
-        if not _is_decoration(line) and not in_link_table:
-            prose(line)
-    if in_comment:
-        data.problems.append(
-            (
-                comment_line,
-                "an HTML comment starts here and never ends; the lines after it were skipped",
-            )
-        )
-    return data
+    return _Reader(text, lenient=True).read()

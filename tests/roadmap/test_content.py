@@ -1,6 +1,6 @@
 import pytest
 
-from roadmap.content import ContentError, parse_roadmap
+from roadmap.content import ContentError, parse_awesome_list, parse_roadmap
 
 SAMPLE = """# Sample Roadmap
 
@@ -77,3 +77,75 @@ def test_an_unclosed_code_block_is_reported_with_its_line():
 def test_a_title_heading_after_the_sections_is_reported():
     with pytest.raises(ContentError, match="line 3"):
         parse_roadmap("## A\ntext\n# Late title\n")
+
+
+def test_an_unclosed_code_block_is_reported_at_the_line_that_opens_it():
+    with pytest.raises(ContentError, match="line 3: a code block is opened but never closed"):
+        parse_roadmap("## A\n\n```\ncode\n")
+
+
+def test_an_unclosed_html_comment_in_the_content_file_is_reported():
+    with pytest.raises(ContentError, match="line 3: an HTML comment starts here and never ends"):
+        parse_roadmap("## A\n- [X](https://example.com/x)\n<!-- type: book\n")
+
+
+def test_a_heading_two_levels_down_does_not_nest_the_next_one_of_its_level():
+    data = parse_roadmap("## A\n#### B\n#### C\n### D\n")
+    assert [(s.title, s.depth, s.parent and s.parent.title) for s in data.sections] == [
+        ("A", 0, None),
+        ("B", 1, "A"),
+        ("C", 1, "A"),
+        ("D", 1, "A"),
+    ]
+
+
+def test_reference_links_in_the_content_file_are_resources():
+    text = "## A\n- [X][x] - About X.\n  <!-- type: book -->\n\n[x]: https://example.com/x\n"
+    [resource] = parse_roadmap(text).sections[0].resources
+    assert (resource.url, resource.description, resource.meta) == (
+        "https://example.com/x",
+        "About X.",
+        {"type": "book"},
+    )
+
+
+def test_an_awesome_list_html_link_in_a_list_item_is_a_resource():
+    text = '## Tools\n- <a href="https://example.com/a">A &amp; B</a> - Does things.\n'
+    [resource] = parse_awesome_list(text).sections[0].resources
+    assert (resource.title, resource.url, resource.description) == (
+        "A & B",
+        "https://example.com/a",
+        "Does things.",
+    )
+
+
+def test_an_awesome_list_item_with_several_links_is_one_resource_for_the_first():
+    text = "## Tools\n- [A](https://example.com/a) and its docs: [docs](https://example.com/d)\n"
+    [resource] = parse_awesome_list(text).sections[0].resources
+    assert resource.url == "https://example.com/a"
+    assert resource.description == "and its docs: [docs](https://example.com/d)"
+
+
+def test_details_wrappers_leave_no_click_to_expand_text_in_the_section():
+    text = (
+        "## Tools\n\nSome tools.\n\n<details>\n<summary>Click to expand!</summary>\n\n"
+        "- [A](https://example.com/a)\n</details>\n"
+    )
+    [tools] = parse_awesome_list(text).sections
+    assert [resource.title for resource in tools.resources] == ["A"]
+    assert tools.body == "Some tools."
+
+
+def test_setext_headings_in_an_awesome_list_are_sections():
+    text = (
+        "Tools\n=====\n\n- [A](https://example.com/a)\n\nPapers\n------\n\n- [B](https://e.org/b)\n"
+    )
+    data = parse_awesome_list(text)
+    assert data.title == "Tools"
+    assert [(s.title, [r.title for r in s.resources]) for s in data.sections] == [("Papers", ["B"])]
+    assert [r.title for r in data.loose_resources] == ["A"]
+
+
+def test_a_line_of_unclosed_badge_brackets_does_not_swallow_the_next_item():
+    data = parse_awesome_list("## Tools\n- " + "[![" * 2_500 + "\n- [A](https://example.com/a)\n")
+    assert [resource.title for resource in data.sections[0].resources] == ["A"]
