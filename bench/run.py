@@ -786,10 +786,9 @@ def assemble_report(rows: dict, fixtures: dict, args, server_config: dict, timin
             return ""
 
     wrk = shutil.which("wrk")
-    printed = (
-        subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False) if wrk else None
-    )  # noqa: S603
-    wrk_version = printed.stdout.split(" [")[0] if printed else "wrk"
+    command = [wrk, "-v"] if wrk else ["true"]
+    printed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    wrk_version = printed.stdout.split(" [")[0] or "wrk"
     report = {
         "schema": 3,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -49,6 +49,11 @@ function init(args)
 end
 
 function request()
+  if cfg.rate and start == 0 then
+    -- wrk calls the first thread's request() once before the run to check it; in a paced
+    -- run (where delay() comes first) that call is told apart and does not count.
+    return wrk.format()
+  end
   local path = cfg.paths[(id * 31 + n) % #cfg.paths + 1]
   if cfg.nocache then
     local glue = path:find("?", 1, true) and "&" or "?"
