@@ -168,11 +168,17 @@ class RecordingHandler(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # wrk resets its connections at the end of a run
+
+
 @pytest.fixture
 def recording_server():
     RecordingHandler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), RecordingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -224,7 +230,7 @@ def test_a_paced_run_sends_at_the_rate_and_counts_latency_from_the_due_time(
 ):
     port, _ = recording_server
     fake_server = SimpleNamespace(port=port, cpu_seconds=lambda: 0.0)
-    args = SimpleNamespace(var_dir=tmp_path, client_timeout=5, warmup=1, duration=2, quiet_wait=0)
+    args = SimpleNamespace(var_dir=tmp_path, client_timeout=5, warmup=0, duration=1, quiet_wait=0)
     fast = run.Endpoint("fast", "fast", "/", "anonymous", ["/"]).wrk_config([{}], 2)
     slow = run.Endpoint("slow", "slow", "/slow", "anonymous", ["/slow"]).wrk_config([{}], 1)
 
@@ -233,11 +239,11 @@ def test_a_paced_run_sends_at_the_rate_and_counts_latency_from_the_due_time(
     behind = run.load(fake_server, slow, args, rate=25)
 
     assert paced["offered_rps"] == 40
-    assert 76 <= paced["requests"] + paced["unsent"] <= 82  # 40 a second due in the 2 s window
-    assert paced["unsent"] <= 2 and paced["errors"] == 0
+    assert paced["requests"] + paced["unsent"] == 40  # due in the 1 s window
+    assert paced["unsent"] <= 1 and paced["errors"] == 0
     assert paced["p95_ms"] < 50
     assert behind["p95_ms"] > 3 * 50  # the backlog, which a closed loop would not show
-    assert behind["max_ms"] > 300
+    assert behind["max_ms"] > 200
 
 
 def test_a_whole_run_on_a_tiny_data_set_writes_results_and_a_table(
