@@ -226,9 +226,31 @@ def database_cpu() -> dict[str, float]:
     return found
 
 
-def children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has exited
-    return usage.ru_utime + usage.ru_stime
+def cpu_snapshot(server: "Server") -> dict:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has exited
+    return {
+        "server": server.cpu_seconds(),
+        "client": usage.ru_utime + usage.ru_stime,
+        "database": database_cpu(),
+        "machine": machine_cpu_seconds(),
+        "load": os.getloadavg()[0],
+    }
+
+
+def cpu_used(before: dict, after: dict) -> dict:
+    """CPU seconds of the server, wrk, the database and the rest of the machine in between."""
+    used = {f"{name}_cpu_seconds": after[name] - before[name] for name in ("server", "client")}
+    used["database_cpu_seconds"] = sum(
+        seconds - before["database"].get(pid, 0.0) for pid, seconds in after["database"].items()
+    )
+    # What is left was used by other work on the machine, which the numbers then include.
+    used["other_cpu_seconds"] = after["machine"] - before["machine"] - sum(used.values())
+    used = {name: round(seconds, 2) for name, seconds in used.items()}
+    return {
+        **used,
+        "load_average_before": round(before["load"], 2),
+        "load_average_after": round(after["load"], 2),
+    }
 
 
 def machine_busy_percent(seconds: float = 3.0) -> float:
@@ -370,7 +392,6 @@ def run_wrk(port: int, config: dict, seconds: int, args) -> dict:
     connections = str(config["connections"])
     command = ["wrk", "-t", connections, "-c", connections, "-d", f"{seconds}s"]
     command += ["--timeout", f"{args.client_timeout}s", "-s", str(WRK_SCRIPT)]
-    before = children_cpu_seconds()
     finished = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
         [*command, f"http://{HOST}:{port}/"],
         env={**os.environ, "BENCH_WRK_CONFIG": str(config_path)},
@@ -382,9 +403,7 @@ def run_wrk(port: int, config: dict, seconds: int, args) -> dict:
     lines = [line for line in finished.stdout.splitlines() if line.startswith("BENCH_JSON ")]
     if finished.returncode or not lines:
         raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip()}")
-    result = json.loads(lines[-1].removeprefix("BENCH_JSON "))
-    result["client_cpu_seconds"] = round(children_cpu_seconds() - before, 2)
-    return result
+    return json.loads(lines[-1].removeprefix("BENCH_JSON "))
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -396,18 +415,11 @@ def percentile(values: list[float], share: float) -> float | None:
 
 def load(server: Server, config: dict, args, rate: float = 0.0) -> dict:
     """One load run (saturated, or paced at `rate`), its CPU accounting, then the drain."""
-    waited = 0.0
-    if args.quiet_wait:
-        started = time.monotonic()
-        while time.monotonic() - started < args.quiet_wait and machine_busy_percent(2) > 15:
-            pass
-        waited = round(time.monotonic() - started, 1)
     warmup_errors = 0
     if args.warmup and not rate:  # a paced run warms up inside its own wrk run
         warmup = run_wrk(server.port, {**config, "run": "w"}, args.warmup, args)
         warmup_errors = sum(warmup["errors"].values()) + warmup["bad"]
-    load_before, database_before = os.getloadavg()[0], database_cpu()
-    server_before, machine_before = server.cpu_seconds(), machine_cpu_seconds()
+    before = cpu_snapshot(server)
     if rate:
         paced = {"rate": rate, "warmup": args.warmup * 1000, "duration": args.duration * 1000}
         seconds = args.warmup + args.duration + PACED_GRACE_SECONDS
@@ -437,24 +449,8 @@ def load(server: Server, config: dict, args, rate: float = 0.0) -> dict:
     summary["errors"] = sum(result["errors"].values()) + result["bad"] + warmup_errors
     summary["error_kinds"] = {**result["errors"], "not_200": result["bad"]}
     summary["mean_response_bytes"] = round(result["bytes"] / max(1, result["requests"]))
-    summary["server_cpu_seconds"] = round(server.cpu_seconds() - server_before, 2)
-    summary["client_cpu_seconds"] = result["client_cpu_seconds"]
-    after = database_cpu()
-    database = sum(seconds - database_before.get(pid, 0.0) for pid, seconds in after.items())
-    summary["database_cpu_seconds"] = round(database, 2)
-    summary["machine_cpu_seconds"] = round(machine_cpu_seconds() - machine_before, 2)
-    # What is left was used by other work on the machine, which the numbers then include.
-    summary["other_cpu_seconds"] = round(
-        summary["machine_cpu_seconds"]
-        - summary["server_cpu_seconds"]
-        - summary["client_cpu_seconds"]
-        - summary["database_cpu_seconds"],
-        2,
-    )
-    summary["load_average_before"] = round(load_before, 2)
-    summary["load_average_after"] = round(os.getloadavg()[0], 2)
+    summary.update(cpu_used(before, cpu_snapshot(server)))
     summary["drain_seconds"] = wait_until_idle(server)
-    summary["quiet_wait_seconds"] = waited
     return summary
 
 
@@ -506,88 +502,63 @@ def baseline_rps(rows: dict) -> float | None:
     return max(measured) if measured else None
 
 
+PG_FULL = "PostgreSQL with the full data set"
+# (endpoint, target, metric, threshold, where it applies): "ratio" is throughput / minimal view
+# on the saturated run, "p95" is judged on the paced run (or the saturated one without it).
+TARGETS = (
+    ("home", "cached anonymous / reaches half the minimal view's throughput", "ratio", 0.5, ""),
+    ("section", "cached anonymous section page reaches half the minimal view's throughput",
+     "ratio", 0.5, ""),
+    ("section-uncached", "signed-in section page p95 under 100 ms", "p95", 100, PG_FULL),
+    ("search-uncached", "signed-in explorer search p95 under 100 ms", "p95", 100, PG_FULL),
+    ("vote", "vote p95 under 50 ms with 16 concurrent clients", "p95", 50, "16 connections"),
+)  # fmt: skip
+
+
 def evaluate_targets(rows: dict, facts: dict) -> list[dict]:
     full_scale = all(facts["dataset"]["params"][k] >= v for k, v in FULL_SCALE.items())
-    on_postgres = facts["database"]["vendor"] == "postgresql"
     connections = facts["load"]["connections"]
-
-    def clean(row) -> bool:
-        return row.get("requests", 0) > 0 and row.get("errors", 1) == 0 and not row.get("unsent")
-
-    def ratio_target(key, description):
-        row = rows.get(key) or {}
-        value = row.get("ratio_to_minimal")
-        return {
-            "target": description,
-            "endpoint": key,
-            "metric": "throughput / minimal view",
-            "threshold": ">= 0.5",
-            "value": value,
-            "met": None if value is None else bool(value >= 0.5 and clean(row)),
-            "applies": baseline_rps(rows) is not None,
-            "basis": "saturated",
-            "measured_as": f"throughput, saturated ({connections} connections)",
-        }
-
-    def p95_target(key, description, limit, applies, condition):
-        # Judged on the paced run; without one (--paced-fraction 0) on the saturated run.
-        row = rows.get(key) or {}
-        measured = bool(row) and not row.get("missing")
-        paced = row.get("paced") if measured else None
+    applies = {
+        "": baseline_rps(rows) is not None,
+        PG_FULL: facts["database"]["vendor"] == "postgresql" and full_scale,
+        "16 connections": connections >= 16,
+    }
+    targets = []
+    for key, description, metric, threshold, condition in TARGETS:
+        row = {} if rows.get(key, {}).get("missing") else rows.get(key, {})
+        paced = row.get("paced") if metric == "p95" else None
         judged = paced or row
-        value = judged.get("p95_ms") if measured else None
-        if paced:
+        value = judged.get("ratio_to_minimal" if metric == "ratio" else "p95_ms")
+        clean = judged.get("requests", 0) > 0 and judged.get("errors", 1) == 0
+        good = value is not None and (
+            value >= threshold if metric == "ratio" else value < threshold
+        )
+        if metric == "ratio":
+            measured_as = f"throughput, saturated ({connections} connections)"
+        elif paced:
             measured_as = (
                 f"p95 at {percent(paced['fraction'])} of measured capacity "
-                f"({paced['offered_rps']:,.1f} req/s offered by {paced['connections']} "
-                "connections, paced)"
+                f"({paced['offered_rps']:,.1f} req/s offered by {connections} connections, paced)"
             )
         else:
             measured_as = f"p95 saturated ({connections} connections; no paced run)"
-        return {
-            "target": description,
-            "endpoint": key,
-            "metric": "p95 ms",
-            "threshold": f"< {limit}",
-            "value": value,
-            "met": None if value is None else bool(value < limit and clean(judged)),
-            "applies": applies,
-            "condition": condition,
-            "basis": "paced" if paced else "saturated",
-            "measured_as": measured_as,
-            "offered_rps": paced["offered_rps"] if paced else None,
-            "saturated_p95_ms": row.get("p95_ms") if measured else None,
-            "saturated_errors": row.get("errors") if measured else None,
-        }
-
-    pg_full = "PostgreSQL with the full data set"
-    return [
-        ratio_target("home", "cached anonymous / reaches half the minimal view's throughput"),
-        ratio_target(
-            "section", "cached anonymous section page reaches half the minimal view's throughput"
-        ),
-        p95_target(
-            "section-uncached",
-            "signed-in section page p95 under 100 ms",
-            100,
-            on_postgres and full_scale,
-            pg_full,
-        ),
-        p95_target(
-            "search-uncached",
-            "signed-in explorer search p95 under 100 ms",
-            100,
-            on_postgres and full_scale,
-            pg_full,
-        ),
-        p95_target(
-            "vote",
-            "vote p95 under 50 ms with 16 concurrent clients",
-            50,
-            connections >= 16,
-            "16 concurrent clients",
-        ),
-    ]
+        targets.append(
+            {
+                "target": description,
+                "endpoint": key,
+                "metric": "throughput / minimal view" if metric == "ratio" else "p95 ms",
+                "threshold": f">= {threshold}" if metric == "ratio" else f"< {threshold}",
+                "value": value,
+                "met": None if value is None else good and clean and not judged.get("unsent"),
+                "applies": applies[condition],
+                "condition": condition,
+                "basis": "paced" if paced else "saturated",
+                "measured_as": measured_as,
+                "saturated_p95_ms": row.get("p95_ms") if paced else None,
+                "saturated_errors": row.get("errors") if paced else None,
+            }
+        )
+    return targets
 
 
 def fmt(value, digits: int = 1) -> str:
@@ -861,12 +832,6 @@ def parse_args(argv=None):
         "--endpoints", default=",".join(ENDPOINTS), help=f"a subset of {','.join(ENDPOINTS)}"
     )
     load_group.add_argument("--section", default="tools", help="slug of the section page")
-    load_group.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=0.0,
-        help="wait up to this many seconds before each run until the cores are < 15%% busy",
-    )
     load_group.add_argument("--client-timeout", type=int, default=30, help="wrk --timeout, s")
     load_group.add_argument(
         "--paced-fraction",

@@ -230,7 +230,7 @@ def test_a_paced_run_sends_at_the_rate_and_counts_latency_from_the_due_time(
 ):
     port, _ = recording_server
     fake_server = SimpleNamespace(port=port, cpu_seconds=lambda: 0.0)
-    args = SimpleNamespace(var_dir=tmp_path, client_timeout=5, warmup=0, duration=1, quiet_wait=0)
+    args = SimpleNamespace(var_dir=tmp_path, client_timeout=5, warmup=0, duration=1)
     fast = run.Endpoint("fast", "fast", "/", "anonymous", ["/"]).wrk_config([{}], 2)
     slow = run.Endpoint("slow", "slow", "/slow", "anonymous", ["/slow"]).wrk_config([{}], 1)
 
