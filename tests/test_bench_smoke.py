@@ -241,7 +241,7 @@ def test_a_paced_run_sends_at_the_rate_and_counts_latency_from_the_due_time(
     assert paced["offered_rps"] == 40
     assert paced["requests"] + paced["unsent"] == 40  # due in the 1 s window
     assert paced["unsent"] <= 1 and paced["errors"] == 0
-    assert paced["p95_ms"] < 50
+    assert paced["p95_ms"] < 100
     assert behind["p95_ms"] > 3 * 50  # the backlog, which a closed loop would not show
     assert behind["max_ms"] > 200
 
