@@ -172,17 +172,16 @@ class Server:
             return 0.0
         pid = self.process.pid
         try:
-            # utime, stime, cutime, cstime of the master: its exited workers count too.
-            total = sum(proc_stat(pid)[11:15])
+            total = sum(process_cpu(pid))  # the master's, and its exited workers'
             with open(f"/proc/{pid}/task/{pid}/children") as handle:
                 for child in handle.read().split():
                     try:
-                        total += sum(proc_stat(child)[11:13])
+                        total += process_cpu(child)[0]
                     except OSError:
                         pass
         except OSError:
             return 0.0
-        return total / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -199,9 +198,12 @@ class Server:
 # CPU accounting: the server's, wrk's, the database's and everything else on the machine.
 
 
-def proc_stat(pid) -> list[int]:
+def process_cpu(pid) -> tuple[float, float]:
+    """CPU seconds of a process, and of its children that have exited, from /proc."""
     with open(f"/proc/{pid}/stat") as handle:
-        return [int(field) for field in handle.read().rsplit(")", 1)[1].split()[1:]]
+        fields = handle.read().rsplit(")", 1)[1].split()  # from the state on: utime is 11th
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
 
 
 def machine_cpu_seconds() -> float:
@@ -220,7 +222,7 @@ def database_cpu() -> dict[str, float]:
             if command.startswith(b"redis-server") or (
                 command.startswith(b"postgres:") and f" {POSTGRES_DATABASE} ".encode() in command
             ):
-                found[pid] = sum(proc_stat(pid)[11:13]) / os.sysconf("SC_CLK_TCK")
+                found[pid] = process_cpu(pid)[0]
         except OSError:
             continue
     return found
@@ -299,7 +301,8 @@ class Endpoint:
             ),
             "nocache": signed_in and not self.vote,
             "vote": self.vote,
-            "check": self.vote,  # a vote that is not a 200 (a redirect to sign in) failed
+            # For signed-in requests an answer other than 200 (a redirect to sign in) failed.
+            "check": signed_in,
         }
 
 
@@ -469,6 +472,8 @@ def measure(server: Server, endpoint: Endpoint, users: list[dict], args) -> dict
     if endpoint.key == "api" and statuses[0] == 404:
         log(f"{endpoint.name}: 404, reported as missing")
         return {**row, "missing": True}
+    if statuses[0] != 200:
+        log(f"{endpoint.name}: HTTP {statuses[0]} to a single request, not 200")
     summary = load(server, config, args)
     log(
         f"{endpoint.name}: {summary['rps']} req/s, p95 {summary['p95_ms']} ms, "
