@@ -37,6 +37,7 @@ serve: install
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
 bench: install-dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install-dev

@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from importlib import import_module
+from itertools import accumulate
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
@@ -33,10 +34,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value  
 from django.db.models.functions import Coalesce  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
+from faker import Faker  # noqa: E402
 from taggit.models import Tag, TaggedItem  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench import words  # noqa: E402
 from bench.target import MARKER_TABLE, dataset_params  # noqa: E402
 from core.markdown import render_markdown  # noqa: E402
 from resources.models import Cost, Level, Resource, ResourceType, Status, Vote  # noqa: E402
@@ -114,63 +115,84 @@ def write_marker(**values) -> None:
             )
 
 
-# Generation.
+# Generation: Faker, seeded, for the words; random.Random, seeded, for every other choice.
+
+# A few MLOps topics in titles and tags, so that the benchmark's search finds something.
+TOPICS = (
+    "model monitoring", "feature stores", "data drift", "experiment tracking", "model serving",
+    "ML pipelines", "data versioning", "LLMOps", "drift detection", "vector databases",
+    "ML observability", "workflow orchestration", "monitoring dashboards", "model registries",
+)  # fmt: skip
+BATCH = 2000
 
 
-def zipf_weights(count: int, exponent: float) -> list[float]:
-    return [1 / (rank + 1) ** exponent for rank in range(count)]
+def batched(items, size: int = BATCH):
+    """Lists of up to `size` items, so that a large data set never sits in memory whole."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def zipf_cumulative(count: int, exponent: float) -> list[float]:
+    return list(accumulate(1 / (rank + 1) ** exponent for rank in range(count)))
 
 
 def weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def make_tags(rng: random.Random, count: int) -> list[int]:
-    names = list(words.TAG_WORDS)
-    pairs = [f"{a}-{b}" for a in words.TAG_WORDS for b in words.TAG_WORDS if a != b]
-    rng.shuffle(pairs)
-    names += pairs
-    names += [f"topic-{n}" for n in range(max(0, count - len(names)))]
-    names = names[:count]
-    Tag.objects.bulk_create(
-        [Tag(name=name, slug=slugify(name)) for name in names],
-        batch_size=1000,
-        ignore_conflicts=True,
-    )
-    by_name = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+def make_tags(fake: Faker, rng: random.Random, count: int) -> list[int]:
+    words = [slugify(topic) for topic in TOPICS] + sorted(set(fake.get_words_list()))
+    names = list(dict.fromkeys(words))[:count]
+    seen = set(names)
+    while len(names) < count:
+        name = f"{rng.choice(words)}-{rng.choice(words)}"
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    for batch in batched(names):
+        Tag.objects.bulk_create(
+            [Tag(name=name, slug=name) for name in batch], ignore_conflicts=True
+        )
+    by_name = dict(Tag.objects.values_list("name", "id"))
     return [by_name[name] for name in names]  # most popular first
 
 
-def make_users(rng: random.Random, count: int, now: datetime) -> list[int]:
+def make_users(fake: Faker, rng: random.Random, count: int, now: datetime) -> list[int]:
     password = make_password(BENCH_PASSWORD)  # hashed once, shared by every bench user
-    users = []
-    for n in range(count):
-        first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
-        username = f"{first.lower()}.{last.lower()}.{n}"
-        users.append(
-            User(
-                username=username,
-                email=f"{username}@example.com",
-                password=password,
-                first_name=first,
-                last_name=last,
-                date_joined=now - timedelta(days=rng.uniform(8, 1000)),
+    # Faker's names are slow to draw (about 0.1 ms each): draw a few hundred, then choose.
+    people = [(fake.first_name(), fake.last_name()) for _ in range(min(count, 500))]
+    for batch in batched(range(count)):
+        users = []
+        for n in batch:
+            first, last = rng.choice(people)
+            username = f"{first.lower()}.{last.lower()}.{n}"
+            joined = now - timedelta(days=rng.uniform(8, 1000))
+            users.append(
+                User(
+                    username=username,
+                    email=f"{username}@example.com",
+                    password=password,
+                    first_name=first,
+                    last_name=last,
+                    date_joined=joined,
+                )
             )
+        User.objects.bulk_create(users)
+    ours = User.objects.filter(email__endswith="@example.com").order_by("id")
+    ids = list(ours.values_list("id", flat=True))
+    for batch in batched(ours.values_list("id", "email").iterator()):
+        EmailAddress.objects.bulk_create(
+            [
+                EmailAddress(user_id=pk, email=email, verified=True, primary=True)
+                for pk, email in batch
+            ]
         )
-    User.objects.bulk_create(users, batch_size=1000)
-    ids = list(
-        User.objects.filter(username__in=[u.username for u in users])
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    emails = User.objects.filter(id__in=ids).values_list("id", "email")
-    EmailAddress.objects.bulk_create(
-        [
-            EmailAddress(user_id=user_id, email=email, verified=True, primary=True)
-            for user_id, email in emails
-        ],
-        batch_size=1000,
-    )
     return ids
 
 
@@ -183,101 +205,87 @@ def section_weights(sections: list[Section]) -> list[int]:
     return [1 if s.id in parents or not loaded.get(s.id) else 4 for s in sections]
 
 
-def fill(template: str, rng: random.Random) -> str:
-    topic, topic2 = rng.sample(words.TOPICS, 2)
-    tool, tool2 = rng.sample(words.TOOLS, 2)
-    adjective = rng.choice(words.ADJECTIVES)
-    return template.format(
-        topic=topic,
-        topic2=topic2,
-        topic_cap=topic[0].upper() + topic[1:],
-        tool=tool,
-        tool2=tool2,
-        tool_code=slugify(tool),
-        adjective=adjective,
-        adjective_lower=adjective.lower(),
-        company=rng.choice(words.COMPANIES),
-        number=rng.randint(1, 5),
-        year=rng.randint(2019, 2026),
-    )
+def title_of(fake: Faker, rng: random.Random, topic: str, company: str) -> str:
+    shape = rng.random()
+    if shape < 0.4:
+        return f"{fake.catch_phrase()} for {topic}"
+    if shape < 0.7:
+        return f"{topic[0].upper()}{topic[1:]} in production at {company}"
+    return f"{fake.sentence(nb_words=5)[:-1]}: {topic}"
 
 
 def make_resources(
-    rng: random.Random, count: int, sections: list[Section], submitters: list[int], now
+    fake: Faker, rng: random.Random, count: int, sections: list[Section], submitters, now
 ) -> list[int]:
     weights = section_weights(sections)
-    resources = []
-    for n in range(count):
-        title = fill(rng.choice(words.TITLE_PATTERNS), rng)[:200]
-        sentences = rng.sample(words.SENTENCES, k=rng.randint(1, 3))
-        description = " ".join(fill(sentence, rng) for sentence in sentences)
-        url = f"https://{rng.choice(words.DOMAINS)}/{slugify(title)[:60]}-{n}"
-        provider_kind = rng.random()
-        if provider_kind < 0.5:
-            provider = f"{rng.choice(words.FIRST_NAMES)} {rng.choice(words.LAST_NAMES)}"
-        elif provider_kind < 0.8:
-            provider = rng.choice(words.COMPANIES)
-        else:
-            provider = ""
-        submitter = rng.choice(submitters) if submitters and rng.random() < 0.4 else None
-        resources.append(
-            Resource(
-                title=title,
-                url=url,
-                normalized_url=normalize_url(url),
-                description=description,
-                description_html=render_markdown(description),
-                resource_type=weighted(rng, TYPE_WEIGHTS),
-                cost=weighted(rng, COST_WEIGHTS),
-                level=weighted(rng, LEVEL_WEIGHTS),
-                provider=provider,
-                section=rng.choices(sections, weights=weights)[0],
-                status=Status.APPROVED,
-                submitted_by_id=submitter,
-                is_affiliated=submitter is not None and rng.random() < 0.1,
-                approved_at=now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400)),
+    companies = [fake.company() for _ in range(300)]
+    people = [fake.name() for _ in range(300)]
+    domains = [fake.domain_name() for _ in range(200)]
+    first = None
+    for batch in batched(range(count)):
+        resources = []
+        for n in batch:
+            topic, company = rng.choice(TOPICS), rng.choice(companies)
+            title = title_of(fake, rng, topic, company)[:200]
+            description = f"{fake.paragraph(nb_sentences=rng.randint(1, 3))} Covers {topic}."
+            url = f"https://{rng.choice(domains)}/{slugify(title)[:60]}-{n}"
+            provider = rng.choice((rng.choice(people), company, ""))
+            submitter = rng.choice(submitters) if submitters and rng.random() < 0.4 else None
+            approved = now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400))
+            resources.append(
+                Resource(
+                    title=title,
+                    url=url,
+                    normalized_url=normalize_url(url),
+                    description=description,
+                    description_html=render_markdown(description),
+                    resource_type=weighted(rng, TYPE_WEIGHTS),
+                    cost=weighted(rng, COST_WEIGHTS),
+                    level=weighted(rng, LEVEL_WEIGHTS),
+                    provider=provider,
+                    section=rng.choices(sections, weights=weights)[0],
+                    status=Status.APPROVED,
+                    submitted_by_id=submitter,
+                    is_affiliated=submitter is not None and rng.random() < 0.1,
+                    approved_at=approved,
+                )
             )
-        )
-    Resource.objects.bulk_create(resources, batch_size=1000)
-    first = Resource.objects.get(normalized_url=resources[0].normalized_url).pk
+        Resource.objects.bulk_create(resources)
+        if first is None:
+            first = Resource.objects.get(normalized_url=resources[0].normalized_url).pk
     # bulk_create stamps created_at with now; a resource appears when it is approved.
     Resource.objects.filter(pk__gte=first).update(created_at=F("approved_at"))
     return list(Resource.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))
 
 
-def tag_resources(rng: random.Random, resource_ids: list[int], tag_ids: list[int]) -> int:
+def tag_resources(rng: random.Random, resource_ids: list[int], tag_ids: list[int]) -> None:
     content_type = ContentType.objects.get_for_model(Resource)
-    cumulative, total = [], 0.0
-    for weight in zipf_weights(len(tag_ids), 0.9):
-        total += weight
-        cumulative.append(total)
-    items = []
-    for resource_id in resource_ids:
-        wanted = min(weighted(rng, TAGS_PER_RESOURCE), len(tag_ids))
-        chosen: set[int] = set()
-        while len(chosen) < wanted:
-            chosen.update(rng.choices(tag_ids, cum_weights=cumulative, k=wanted - len(chosen)))
-        items += [
-            TaggedItem(tag_id=tag_id, content_type=content_type, object_id=resource_id)
-            for tag_id in chosen
-        ]
-    TaggedItem.objects.bulk_create(items, batch_size=2000)
-    return len(items)
+    cumulative = zipf_cumulative(len(tag_ids), 0.9)
+    for batch in batched(resource_ids):
+        items = []
+        for resource_id in batch:
+            wanted = min(weighted(rng, TAGS_PER_RESOURCE), len(tag_ids))
+            chosen: set[int] = set()
+            while len(chosen) < wanted:
+                chosen.update(rng.choices(tag_ids, cum_weights=cumulative, k=wanted - len(chosen)))
+            items += [
+                TaggedItem(tag_id=tag_id, content_type=content_type, object_id=resource_id)
+                for tag_id in sorted(chosen)
+            ]
+        TaggedItem.objects.bulk_create(items)
 
 
-def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> int:
+def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> None:
     """Unique (user, resource) votes: a few resources are popular, a few users vote a lot."""
-    resources = list(Resource.objects.approved().values_list("pk", "submitted_by_id"))
+    resources = list(
+        Resource.objects.approved().order_by("pk").values_list("pk", "submitted_by_id")
+    )
     rng.shuffle(resources)
     resource_ids = [pk for pk, _ in resources]
     submitter = dict(resources)
     target = min(target, len(user_ids) * len(resource_ids) // 2)
-    resource_cum, total = [], 0.0
-    for weight in zipf_weights(len(resource_ids), 1.0):
-        total += weight
-        resource_cum.append(total)
+    resource_cum = zipf_cumulative(len(resource_ids), 1.0)
     user_weights = [rng.paretovariate(1.5) for _ in user_ids]
-    quality = {pk: rng.betavariate(6, 2) for pk in resource_ids}
     pairs: set[tuple[int, int]] = set()
     for _ in range(200):
         missing = target - len(pairs)
@@ -291,16 +299,18 @@ def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> int:
                 pairs.add((user_id, resource_id))
                 if len(pairs) >= target:
                     break
-    votes = [
-        Vote(
-            user_id=user_id,
-            resource_id=resource_id,
-            value=Vote.UP if rng.random() < quality[resource_id] else Vote.DOWN,
+    quality = {pk: rng.betavariate(6, 2) for pk in resource_ids}
+    for batch in batched(sorted(pairs), 5000):
+        Vote.objects.bulk_create(
+            [
+                Vote(
+                    user_id=user,
+                    resource_id=resource,
+                    value=Vote.UP if rng.random() < quality[resource] else Vote.DOWN,
+                )
+                for user, resource in batch
+            ]
         )
-        for user_id, resource_id in sorted(pairs)
-    ]
-    Vote.objects.bulk_create(votes, batch_size=5000)
-    return len(votes)
 
 
 def recount_all_tallies() -> None:
@@ -318,18 +328,21 @@ def recount_all_tallies() -> None:
 
     Resource.objects.update(upvotes=tally(Vote.UP), downvotes=tally(Vote.DOWN))
     # The scores use resources.scoring, the same arithmetic as every vote cast on the site.
-    rows = Resource.objects.values_list("pk", "upvotes", "downvotes", "approved_at")
-    scored = [
-        Resource(
-            pk=pk, wilson_score=wilson_lower_bound(up, down), hot_score=hot_score(up, down, at)
-        )
-        for pk, up, down, at in rows.iterator(chunk_size=5000)
-    ]
-    Resource.objects.bulk_update(scored, ["wilson_score", "hot_score"], batch_size=500)
+    rows = list(Resource.objects.values_list("pk", "upvotes", "downvotes", "approved_at"))
+    for batch in batched(rows, 500):
+        scored = [
+            Resource(
+                pk=pk, wilson_score=wilson_lower_bound(up, dn), hot_score=hot_score(up, dn, at)
+            )
+            for pk, up, dn, at in batch
+        ]
+        Resource.objects.bulk_update(scored, ["wilson_score", "hot_score"])
 
 
 def generate(params: dict) -> dict:
     rng = random.Random(params["seed"])  # noqa: S311 - reproducible data, not secrets
+    fake = Faker("en_US")
+    fake.seed_instance(params["seed"])
     now = timezone.now()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -338,12 +351,14 @@ def generate(params: dict) -> dict:
     sections = list(Section.objects.order_by("position", "id"))
     with transaction.atomic():
         with Phase("tags", timings):
-            tag_ids = make_tags(rng, params["tags"])
+            tag_ids = make_tags(fake, rng, params["tags"])
         with Phase("users", timings):
-            user_ids = make_users(rng, params["users"], now)
+            user_ids = make_users(fake, rng, params["users"], now)
         pool = max(1, min(CLIENT_POOL, len(user_ids) // 2))
         with Phase("resources", timings):
-            resource_ids = make_resources(rng, params["resources"], sections, user_ids[pool:], now)
+            resource_ids = make_resources(
+                fake, rng, params["resources"], sections, user_ids[pool:], now
+            )
         with Phase("tagging", timings):
             tag_resources(rng, resource_ids, tag_ids)
         with Phase("votes", timings):

@@ -1,4 +1,4 @@
-"""`make bench`: generate a large data set, serve the site with gunicorn, load it, report.
+"""`make bench`: generate a large data set, serve the site with gunicorn, load it with wrk, report.
 
     .venv/bin/python bench/run.py                      # SQLite, var/bench/bench.sqlite3
     .venv/bin/python bench/run.py --database-url postgres://postgres@127.0.0.1:5432/x
@@ -12,11 +12,14 @@ See bench/README.md.
 
 import argparse
 import ctypes
+import http.client
 import json
 import os
 import platform
-import random
+import re
+import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,13 +27,13 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import loadgen  # noqa: E402
 from bench.target import (  # noqa: E402
     DEFAULT_POSTGRES_URL,
     POSTGRES_DATABASE,
@@ -43,12 +46,12 @@ from bench.target import (  # noqa: E402
 )
 
 HOST = "127.0.0.1"
+WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 SEARCH_PATH = "/resources/?q=monitoring&sort=top"
 API_PATH = "/api/resources/?page_size=20"
 FULL_SCALE = {"resources": 20_000, "users": 2_000, "votes": 200_000, "tags": 2_000}
-# The order matters: votes change the content version, which empties the page cache. The
-# minimal view comes first and last; the ratios use the faster of the two, as other work on
-# the machine can only slow a measurement down.
+# Votes come last: they change content, which may empty the page cache. The minimal view comes
+# first and last; the ratios use the faster of the two, as other work can only slow one down.
 ENDPOINTS = (
     "minimal",
     "home",
@@ -62,24 +65,34 @@ ENDPOINTS = (
     "minimal-again",
 )
 MINIMAL = ("minimal", "minimal-again")
-# The endpoints with a latency target get a second, paced (open-loop) run after the saturated
-# one; the targets are judged on it. Its request numbers start here, so that no signed-in URL
-# of the saturated run comes back.
+# The endpoints with a latency target get a second, paced run; the targets are judged on it.
 PACED = ("section-uncached", "search-uncached", "vote")
-PACED_NUMBERS = 20_000_000
+PACED_GRACE_SECONDS = 2  # after the window, for the answers still on their way
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def log(message: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def fetch(port: int, path: str, *, method="GET", cookie="", body="", headers=None):
+    """One plain request: (status, cookies set, body)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    try:
+        connection.request(
+            method, path, body=body or None, headers={"Cookie": cookie, **(headers or {})}
+        )
+        response = connection.getresponse()
+        cookies = dict(
+            line.split(";", 1)[0].strip().split("=", 1)
+            for line in response.headers.get_all("Set-Cookie") or []
+        )
+        return response.status, cookies, response.read()
+    finally:
+        connection.close()
+
+
 # The server.
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def _die_with_parent() -> None:
@@ -95,40 +108,24 @@ class Server:
 
     def __init__(self, env: dict, args, log_path: Path):
         self.env, self.args, self.log_path = env, args, log_path
-        self.port = free_port()
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            self.port = probe.getsockname()[1]
         self.process: subprocess.Popen | None = None
         self.config: dict = {}
 
     def command(self) -> list[str]:
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        command = [gunicorn]
         # The repository's gunicorn.conf.py is what `make serve` runs, so it is measured too.
-        if (ROOT / "gunicorn.conf.py").exists():
-            command += ["-c", str(ROOT / "gunicorn.conf.py")]
-        else:
-            command += ["--worker-class", "gthread", "--workers", "3", "--threads", "4"]
-        command += [
-            "config.wsgi:application",
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--chdir",
-            str(ROOT),
-            "--no-control-socket",
-            "--error-logfile",
-            "-",  # stderr, which start() sends to the log file with the workers' own output
-        ]
-        for flag, value in (
-            ("--workers", self.args.workers),
-            ("--threads", self.args.threads),
-            ("--worker-class", self.args.worker_class),
-            ("--timeout", self.args.timeout),
-            ("--max-requests", self.args.max_requests),
-        ):
+        command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
+        command += ["config.wsgi:application", "--bind", f"{HOST}:{self.port}"]
+        command += ["--chdir", str(ROOT), "--no-control-socket", "--error-logfile", "-"]
+        for flag in ("workers", "threads", "worker_class", "timeout", "max_requests"):
+            value = getattr(self.args, flag)
             if value is not None:
-                command += [flag, str(value)]
+                command += [f"--{flag.replace('_', '-')}", str(value)]
         return command
 
-    def effective_config(self) -> dict:
+    def start(self) -> None:
         printed = subprocess.run(  # noqa: S603 - our own gunicorn, fixed arguments
             [*self.command(), "--print-config"],
             env=self.env,
@@ -139,80 +136,52 @@ class Server:
             check=False,
         ).stdout
         wanted = {"workers", "worker_class", "threads", "timeout", "keepalive", "max_requests"}
-        config = {}
         for line in printed.splitlines():
-            name, _, value = line.partition("=")
-            if name.strip() in wanted:
-                value = value.strip()
-                config[name.strip()] = int(value) if value.isdigit() else value
-        return config
-
-    def start(self) -> None:
-        self.config = self.effective_config()
+            name, _, value = (part.strip() for part in line.partition("="))
+            if name in wanted:
+                self.config[name] = int(value) if value.isdigit() else value
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_path.write_text("")
-        output = open(self.log_path, "ab")  # noqa: SIM115 - held until gunicorn exits
-        self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            self.command(),
-            env=self.env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
-            start_new_session=True,  # Ctrl-C reaches the runner, which stops gunicorn itself
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads are running yet
-        )
-        output.close()  # the child has its own copy
+        with open(self.log_path, "wb") as output:  # the child keeps its own copy
+            self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+                self.command(),
+                env=self.env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,  # Ctrl-C reaches the runner, which stops gunicorn
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads are running yet
+            )
         log(f"gunicorn pid {self.process.pid} on {HOST}:{self.port}: {self.config}")
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}:\n{self.log_tail()}")
-            probe = loadgen.Connection(HOST, self.port, timeout=5)
+                tail = "\n".join(self.log_path.read_text().splitlines()[-30:])
+                raise RuntimeError(f"gunicorn exited; see {self.log_path}:\n{tail}")
             try:
-                if probe.request(loadgen.Request("GET", "/healthz")).status == 200:
+                if fetch(self.port, "/healthz")[0] == 200:
                     return
-            except (OSError, loadgen.ConnectionClosed):
+            except (OSError, http.client.HTTPException):
                 pass
-            finally:
-                probe.close()
             time.sleep(0.2)
         raise RuntimeError(f"/healthz did not answer within 90 s; see {self.log_path}")
-
-    def count_in_log(self, text: str) -> int:
-        with open(self.log_path, errors="replace") as handle:
-            return sum(1 for line in handle if text in line)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text().splitlines()[-lines:])
-        except OSError:
-            return ""
 
     def cpu_seconds(self) -> float:
         """CPU used so far by the gunicorn master and its workers, living and exited."""
         if self.process is None:
             return 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
-
-        def stat(pid: int) -> list[str]:
-            with open(f"/proc/{pid}/stat") as handle:
-                return handle.read().rsplit(")", 1)[1].split()
-
+        pid = self.process.pid
         try:
-            master = stat(self.process.pid)
-            # utime, stime, cutime, cstime: fields 14-17, here 11-14 after "pid (comm)".
-            total = sum(int(value) for value in master[11:15])
-            with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as handle:
-                children = [int(pid) for pid in handle.read().split()]
-            for pid in children:
-                try:
-                    total += sum(int(value) for value in stat(pid)[11:13])
-                except OSError:
-                    pass
+            total = sum(process_cpu(pid))  # the master's, and its exited workers'
+            with open(f"/proc/{pid}/task/{pid}/children") as handle:
+                for child in handle.read().split():
+                    try:
+                        total += process_cpu(child)[0]
+                    except OSError:
+                        pass
         except OSError:
             return 0.0
-        return total / ticks
+        return total
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -226,195 +195,76 @@ class Server:
             self.process.wait(timeout=10)
 
 
-# The endpoints.
+# CPU accounting: the server's, wrk's, the database's and everything else on the machine.
 
 
-@dataclass
-class Endpoint:
-    key: str
-    name: str
-    path: str
-    session: str  # "anonymous" or "signed in"
-    make_request: loadgen.RequestMaker
-
-
-def build_endpoints(keys: list[str], fixtures: dict, args, csrf: list[dict]) -> list[Endpoint]:
-    sessions = fixtures["sessions"]
-    cookie = fixtures["cookies"]["session"]
-    section = f"/sections/{args.section}/"
-    detail_ids = fixtures["detail_ids"]
-    vote_ids = fixtures["vote_ids"]
-
-    def anonymous(path: str) -> loadgen.RequestMaker:
-        request = loadgen.Request("GET", path)
-        return lambda client, number: request
-
-    def signed_in(path: str) -> loadgen.RequestMaker:
-        # Signed-in readers skip the anonymous page cache; the parameter defeats any other.
-        glue = "&" if "?" in path else "?"
-
-        def make(client: int, number: int) -> loadgen.Request:
-            session = sessions[client % len(sessions)]["session_key"]
-            return loadgen.Request(
-                "GET",
-                f"{path}{glue}nocache={client}-{number}",
-                {"Cookie": f"{cookie}={session}"},
-            )
-
-        return make
-
-    def resource_page(client: int, number: int) -> loadgen.Request:
-        return loadgen.Request(
-            "GET", f"/resources/{detail_ids[(client * 31 + number) % len(detail_ids)]}/"
-        )
-
-    pickers = [random.Random(args.seed * 1000 + n) for n in range(len(csrf))]  # noqa: S311
-
-    def vote(client: int, number: int) -> loadgen.Request:
-        # Each client is its own user and votes up or down on varied resources: every request
-        # creates, switches or takes back a real vote.
-        picker = pickers[client]
-        jar = csrf[client]
-        body = f"csrfmiddlewaretoken={jar['token']}&value={picker.choice(('up', 'down'))}"
-        return loadgen.Request(
-            "POST",
-            f"/resources/{picker.choice(vote_ids)}/vote/",
-            {
-                "Cookie": jar["cookie"],
-                "Content-Type": "application/x-www-form-urlencoded",
-                "HX-Request": "true",
-            },
-            body.encode(),
-        )
-
-    catalogue = {
-        "minimal": ("minimal Django view", "/bench/minimal/", "anonymous", None),
-        "minimal-again": ("minimal Django view, again", "/bench/minimal/", "anonymous", None),
-        "home": ("home /", "/", "anonymous", None),
-        "section": (f"section {section}", section, "anonymous", None),
-        "section-uncached": (f"section {section} uncached", section, "signed in", None),
-        "search": ("explorer search", SEARCH_PATH, "anonymous", None),
-        "search-uncached": ("explorer search uncached", SEARCH_PATH, "signed in", None),
-        "resource": ("resource page", "/resources/<id>/", "anonymous", resource_page),
-        "api": ("API resources", API_PATH, "anonymous", None),
-        "vote": ("vote (POST)", "/resources/<id>/vote/", "signed in", vote),
-    }
-    endpoints = []
-    for key in keys:
-        name, path, session, maker = catalogue[key]
-        if maker is None:
-            maker = signed_in(path) if session == "signed in" else anonymous(path)
-        endpoints.append(Endpoint(key, name, path, session, maker))
-    return endpoints
-
-
-def client_csrf(server: Server, fixtures: dict, count: int) -> list[dict]:
-    """For each vote client: its session cookie and the CSRF token a resource page gives it."""
-    names = fixtures["cookies"]
-    jars = []
-    for client in range(count):
-        session = fixtures["sessions"][client % len(fixtures["sessions"])]["session_key"]
-        cookies = {names["session"]: session}
-        connection = loadgen.Connection(HOST, server.port)
-        try:
-            page = connection.request(
-                loadgen.Request(
-                    "GET",
-                    f"/resources/{fixtures['vote_ids'][client % len(fixtures['vote_ids'])]}/",
-                    {"Cookie": f"{names['session']}={session}"},
-                )
-            )
-        finally:
-            connection.close()
-        cookies.update(page.cookies)
-        token = loadgen.csrf_token_in(page.body)
-        if page.status != 200 or token is None or names["csrf"] not in cookies:
-            raise RuntimeError(
-                f"client {client} got no CSRF token from a resource page (HTTP {page.status}); "
-                "is the session signed in with a verified address?"
-            )
-        jars.append(
-            {
-                "token": token,
-                "cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
-            }
-        )
-    return jars
-
-
-def succeeded(response: loadgen.Response) -> bool:
-    return response.status == 200
+def process_cpu(pid) -> tuple[float, float]:
+    """CPU seconds of a process, and of its children that have exited, from /proc."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()  # from the state on: utime is 11th
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
 
 
 def machine_cpu_seconds() -> float:
-    """CPU time every process on the machine has used since boot, from /proc/stat."""
     with open("/proc/stat") as handle:
         fields = [int(value) for value in handle.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_seconds(pid: str) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # less idle
 
 
 def database_cpu() -> dict[str, float]:
     """CPU time of the PostgreSQL backends serving mlops_bench and of Redis, per process."""
     found = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
                 command = handle.read().replace(b"\0", b" ")
-            if (
+            if command.startswith(b"redis-server") or (
                 command.startswith(b"postgres:") and f" {POSTGRES_DATABASE} ".encode() in command
-            ) or (command.startswith(b"redis-server")):
-                found[pid] = process_cpu_seconds(pid)
+            ):
+                found[pid] = process_cpu(pid)[0]
         except OSError:
             continue
     return found
 
 
-def cpu_used_since(before: dict[str, float]) -> float:
-    after = database_cpu()
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def cpu_snapshot(server: "Server") -> dict:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has exited
+    return {
+        "server": server.cpu_seconds(),
+        "client": usage.ru_utime + usage.ru_stime,
+        "database": database_cpu(),
+        "machine": machine_cpu_seconds(),
+        "load": os.getloadavg()[0],
+    }
+
+
+def cpu_used(before: dict, after: dict) -> dict:
+    """CPU seconds of the server, wrk, the database and the rest of the machine in between."""
+    used = {f"{name}_cpu_seconds": after[name] - before[name] for name in ("server", "client")}
+    used["database_cpu_seconds"] = sum(
+        seconds - before["database"].get(pid, 0.0) for pid, seconds in after["database"].items()
+    )
+    # What is left was used by other work on the machine, which the numbers then include.
+    used["other_cpu_seconds"] = after["machine"] - before["machine"] - sum(used.values())
+    used = {name: round(seconds, 2) for name, seconds in used.items()}
+    return {
+        **used,
+        "load_average_before": round(before["load"], 2),
+        "load_average_after": round(after["load"], 2),
+    }
 
 
 def machine_busy_percent(seconds: float = 3.0) -> float:
-    """How busy the cores are before the run starts: other work skews every number."""
     before, started = machine_cpu_seconds(), time.monotonic()
     time.sleep(seconds)
     used = machine_cpu_seconds() - before
     return round(100 * used / ((time.monotonic() - started) * (os.cpu_count() or 1)), 1)
 
 
-def single_requests(server: Server, endpoint: Endpoint, count: int = 3, budget: float = 20):
-    """A few requests one after another on an idle server: the latency without queueing.
-
-    The first also fills the page cache for the cached endpoints.
-    """
-    connection = loadgen.Connection(HOST, server.port)
-    timings, responses = [], []
-    deadline = time.monotonic() + budget
-    try:
-        for number in range(count):
-            begin = time.perf_counter_ns()
-            responses.append(connection.request(endpoint.make_request(0, 10_000_000 + number)))
-            timings.append(round((time.perf_counter_ns() - begin) / 1e6, 2))
-            if time.monotonic() > deadline:
-                break
-    finally:
-        connection.close()
-    return timings, responses
-
-
 def wait_until_idle(server: Server, limit: float = 300) -> float:
     """Wait while gunicorn still works on requests whose clients gave up or left."""
-    started = time.monotonic()
-    before = server.cpu_seconds()
+    started, before = time.monotonic(), server.cpu_seconds()
     while time.monotonic() - started < limit:
         time.sleep(1)
         now = server.cpu_seconds()
@@ -424,36 +274,207 @@ def wait_until_idle(server: Server, limit: float = 300) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def wait_for_quiet_machine(limit: float, threshold: float = 15.0) -> float:
-    """Wait up to `limit` seconds until other work leaves the cores mostly idle."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        if machine_busy_percent(2.0) < threshold:
-            break
-    return round(time.monotonic() - started, 1)
+# The endpoints.
 
 
-def measure(server: Server, endpoint: Endpoint, args) -> dict:
-    """Time single requests, then load the endpoint; a 404 API is reported as missing.
+@dataclass
+class Endpoint:
+    key: str
+    name: str
+    path: str
+    session: str  # "anonymous" or "signed in"
+    paths: list[str]
+    vote: bool = False
 
-    An endpoint with a latency target is then loaded once more, paced at `--paced-fraction` of
-    the throughput it just reached; that run goes into the row as "paced".
-    """
+    def wrk_config(self, users: list[dict], connections: int) -> dict:
+        """What bench/wrk.lua needs: one user per connection; signed-in requests skip caches."""
+        signed_in = self.session == "signed in"
+        return {
+            "connections": connections,
+            "paths": self.paths,
+            "users": [users[n % len(users)] if signed_in else {} for n in range(connections)],
+            "method": "POST" if self.vote else "GET",
+            "headers": (
+                {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true"}
+                if self.vote
+                else {}
+            ),
+            "nocache": signed_in and not self.vote,
+            "vote": self.vote,
+            # For signed-in requests an answer other than 200 (a redirect to sign in) failed.
+            "check": signed_in,
+        }
+
+
+def build_endpoints(keys: list[str], fixtures: dict, section: str) -> list[Endpoint]:
+    section_path = f"/sections/{section}/"
+    details = [f"/resources/{pk}/" for pk in fixtures["detail_ids"]]
+    votes = [f"/resources/{pk}/vote/" for pk in fixtures["vote_ids"]]
+    catalogue = {
+        "minimal": ("minimal Django view", "/bench/minimal/", "anonymous"),
+        "minimal-again": ("minimal Django view, again", "/bench/minimal/", "anonymous"),
+        "home": ("home /", "/", "anonymous"),
+        "section": (f"section {section_path}", section_path, "anonymous"),
+        "section-uncached": (f"section {section_path} signed in", section_path, "signed in"),
+        "search": ("explorer search", SEARCH_PATH, "anonymous"),
+        "search-uncached": ("explorer search signed in", SEARCH_PATH, "signed in"),
+        "resource": ("resource page", "/resources/<id>/", "anonymous", details),
+        "api": ("API resources", API_PATH, "anonymous"),
+        "vote": ("vote (POST)", "/resources/<id>/vote/", "signed in", votes),
+    }
+    endpoints = []
+    for key in keys:
+        name, path, session, *paths = catalogue[key]
+        paths = paths[0] if paths else [path]
+        endpoints.append(Endpoint(key, name, path, session, paths, vote=key == "vote"))
+    return endpoints
+
+
+def client_users(server: Server, fixtures: dict, count: int) -> list[dict]:
+    """Per client: its session cookie and the CSRF cookie and token a resource page gives it."""
+    names = fixtures["cookies"]
+    users = []
+    for client in range(count):
+        session = fixtures["sessions"][client % len(fixtures["sessions"])]["session_key"]
+        page = f"/resources/{fixtures['vote_ids'][client % len(fixtures['vote_ids'])]}/"
+        status, cookies, body = fetch(server.port, page, cookie=f"{names['session']}={session}")
+        token = CSRF_INPUT.search(body)
+        if status != 200 or not token or names["csrf"] not in cookies:
+            raise RuntimeError(
+                f"client {client} got no CSRF token from {page} (HTTP {status}); "
+                "is the session signed in with a verified address?"
+            )
+        cookie = f"{names['session']}={session}; {names['csrf']}={cookies[names['csrf']]}"
+        users.append({"cookie": cookie, "token": token.group(1).decode()})
+    return users
+
+
+def single_requests(server: Server, config: dict, count: int = 3) -> tuple[list, list]:
+    """A few requests one after another on an idle server (the first fills the page cache)."""
+    timings, statuses = [], []
+    user = config["users"][0]
+    for number in range(count):
+        path = config["paths"][0]
+        if config["nocache"]:
+            path += ("&" if "?" in path else "?") + f"nocache=single-{number}"
+        body = f"csrfmiddlewaretoken={user['token']}&value=up" if config["vote"] else ""
+        begin = time.perf_counter_ns()
+        status, _, _ = fetch(
+            server.port,
+            path,
+            method=config["method"],
+            cookie=user.get("cookie", ""),
+            body=body,
+            headers=config["headers"],
+        )
+        timings.append(round((time.perf_counter_ns() - begin) / 1e6, 2))
+        statuses.append(status)
+    return timings, statuses
+
+
+# Running wrk.
+
+
+def lua(value) -> str:
+    """A Python value as a Lua literal, for the configuration bench/wrk.lua reads."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # ASCII paths, cookies and tokens: the escapes agree
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in value.items()) + "}"
+    return "{" + ", ".join(lua(item) for item in value) + "}"
+
+
+def run_wrk(port: int, config: dict, seconds: int, args) -> dict:
+    """One wrk run of `seconds`; returns what bench/wrk.lua's done() printed, plus its CPU."""
+    config_path = args.var_dir / "wrk-config.lua"
+    config_path.write_text(f"return {lua(config)}\n")
+    connections = str(config["connections"])
+    command = ["wrk", "-t", connections, "-c", connections, "-d", f"{seconds}s"]
+    command += ["--timeout", f"{args.client_timeout}s", "-s", str(WRK_SCRIPT)]
+    finished = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
+        [*command, f"http://{HOST}:{port}/"],
+        env={**os.environ, "BENCH_WRK_CONFIG": str(config_path)},
+        capture_output=True,
+        text=True,
+        timeout=seconds + args.client_timeout + 30,
+        check=False,
+    )
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("BENCH_JSON ")]
+    if finished.returncode or not lines:
+        raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip()}")
+    return json.loads(lines[-1].removeprefix("BENCH_JSON "))
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
+
+
+def load(server: Server, config: dict, args, rate: float = 0.0) -> dict:
+    """One load run (saturated, or paced at `rate`), its CPU accounting, then the drain."""
+    warmup_errors = 0
+    if args.warmup and not rate:  # a paced run warms up inside its own wrk run
+        warmup = run_wrk(server.port, {**config, "run": "w"}, args.warmup, args)
+        warmup_errors = sum(warmup["errors"].values()) + warmup["bad"]
+    before = cpu_snapshot(server)
+    if rate:
+        paced = {"rate": rate, "warmup": args.warmup * 1000, "duration": args.duration * 1000}
+        seconds = args.warmup + args.duration + PACED_GRACE_SECONDS
+        result = run_wrk(server.port, {**config, **paced, "run": "p"}, seconds, args)
+        samples = result["samples_ms"]
+        summary = {
+            "requests": len(samples),
+            "rps": round(len(samples) / args.duration, 1),
+            "offered_rps": round(rate, 1),
+            "unsent": max(0, result["expected"] - len(samples)),
+            "p50_ms": percentile(samples, 0.50),
+            "p95_ms": percentile(samples, 0.95),
+            "p99_ms": percentile(samples, 0.99),
+            "max_ms": round(max(samples), 2) if samples else None,
+            "mean_ms": round(sum(samples) / len(samples), 2) if samples else None,
+        }
+    else:
+        result = run_wrk(server.port, {**config, "run": "m"}, args.duration, args)
+        latency = result["latency_us"]
+        summary = {
+            "requests": result["requests"],
+            "rps": round(result["requests"] / (result["duration_us"] / 1e6), 1),
+            **{f"{name}_ms": round(latency[name] / 1000, 2) for name in ("p50", "p95", "p99")},
+            "max_ms": round(latency["max"] / 1000, 2),
+            "mean_ms": round(latency["mean"] / 1000, 2),
+        }
+    summary["errors"] = sum(result["errors"].values()) + result["bad"] + warmup_errors
+    summary["error_kinds"] = {**result["errors"], "not_200": result["bad"]}
+    summary["mean_response_bytes"] = round(result["bytes"] / max(1, result["requests"]))
+    summary.update(cpu_used(before, cpu_snapshot(server)))
+    summary["drain_seconds"] = wait_until_idle(server)
+    return summary
+
+
+def measure(server: Server, endpoint: Endpoint, users: list[dict], args) -> dict:
+    """Single requests, the saturated run and, for a latency target, the paced run."""
     row = {
         "key": endpoint.key,
         "name": endpoint.name,
         "path": endpoint.path,
         "session": endpoint.session,
-        "method": "POST" if endpoint.key == "vote" else "GET",
+        "method": "POST" if endpoint.vote else "GET",
     }
-    timings, responses = single_requests(server, endpoint)
-    row["probe_status"] = responses[0].status
-    row["page_cache"] = [r.headers.get("x-page-cache", "") for r in responses]
-    row["single_request_ms"] = timings
-    if endpoint.key == "api" and responses[0].status == 404:
+    config = endpoint.wrk_config(users or [{}], args.connections)
+    timings, statuses = single_requests(server, config)
+    row["probe_status"], row["single_request_ms"] = statuses[0], timings
+    if endpoint.key == "api" and statuses[0] == 404:
         log(f"{endpoint.name}: 404, reported as missing")
         return {**row, "missing": True}
-    summary = load(server, endpoint.make_request, args)
+    if statuses[0] != 200:
+        log(f"{endpoint.name}: HTTP {statuses[0]} to a single request, not 200")
+    summary = load(server, config, args)
     log(
         f"{endpoint.name}: {summary['rps']} req/s, p95 {summary['p95_ms']} ms, "
         f"{summary['errors']} errors, single request {timings} ms"
@@ -461,19 +482,13 @@ def measure(server: Server, endpoint: Endpoint, args) -> dict:
     row = {**row, "missing": False, **summary}
     capacity = summary["rps"] or 0.0
     if endpoint.key in PACED and args.paced_fraction > 0 and capacity > 0:
-        rate = args.paced_fraction * capacity
-
-        def paced_request(client: int, number: int) -> loadgen.Request:
-            return endpoint.make_request(client, PACED_NUMBERS + number)
-
-        paced = load(server, paced_request, args, rate=rate)
-        mean = paced["mean_ms"] or 0.0
+        paced = load(server, config, args, rate=args.paced_fraction * capacity)
         row["paced"] = {
             "fraction": args.paced_fraction,
             "capacity_rps": capacity,
             "connections": args.connections,
             # Little's law: the requests in flight on average, out of the connections open.
-            "mean_in_flight": round(paced["rps"] * mean / 1000, 2),
+            "mean_in_flight": round(paced["rps"] * (paced["mean_ms"] or 0) / 1000, 2),
             **paced,
         }
         log(
@@ -481,42 +496,6 @@ def measure(server: Server, endpoint: Endpoint, args) -> dict:
             f"achieved, p95 {paced['p95_ms']} ms, {paced['errors']} errors"
         )
     return row
-
-
-def load(server: Server, make_request: loadgen.RequestMaker, args, rate=None) -> dict:
-    """One load run (closed loop, or paced at `rate`), its CPU accounting, then the drain."""
-    waited = wait_for_quiet_machine(args.quiet_wait) if args.quiet_wait else 0.0
-    load_before = os.getloadavg()[0]
-    server_before, machine_before = server.cpu_seconds(), machine_cpu_seconds()
-    database_before = database_cpu()
-    result = loadgen.run_load(
-        HOST,
-        server.port,
-        make_request,
-        connections=args.connections,
-        duration=args.duration,
-        warmup=args.warmup,
-        expect=succeeded,
-        timeout=args.client_timeout,
-        rate=rate,
-    )
-    summary = loadgen.summarise(result)
-    summary["server_cpu_seconds"] = round(server.cpu_seconds() - server_before, 2)
-    summary["database_cpu_seconds"] = round(cpu_used_since(database_before), 2)
-    summary["machine_cpu_seconds"] = round(machine_cpu_seconds() - machine_before, 2)
-    # What is left was used by other work on the machine, which the numbers then include.
-    summary["other_cpu_seconds"] = round(
-        summary["machine_cpu_seconds"]
-        - summary["server_cpu_seconds"]
-        - summary["client_cpu_seconds"]
-        - summary["database_cpu_seconds"],
-        2,
-    )
-    summary["load_average_before"] = round(load_before, 2)
-    summary["load_average_after"] = round(os.getloadavg()[0], 2)
-    summary["drain_seconds"] = wait_until_idle(server)
-    summary["quiet_wait_seconds"] = waited
-    return summary
 
 
 # Targets and the report.
@@ -528,92 +507,63 @@ def baseline_rps(rows: dict) -> float | None:
     return max(measured) if measured else None
 
 
+PG_FULL = "PostgreSQL with the full data set"
+# (endpoint, target, metric, threshold, where it applies): "ratio" is throughput / minimal view
+# on the saturated run, "p95" is judged on the paced run (or the saturated one without it).
+TARGETS = (
+    ("home", "cached anonymous / reaches half the minimal view's throughput", "ratio", 0.5, ""),
+    ("section", "cached anonymous section page reaches half the minimal view's throughput",
+     "ratio", 0.5, ""),
+    ("section-uncached", "signed-in section page p95 under 100 ms", "p95", 100, PG_FULL),
+    ("search-uncached", "signed-in explorer search p95 under 100 ms", "p95", 100, PG_FULL),
+    ("vote", "vote p95 under 50 ms with 16 concurrent clients", "p95", 50, "16 connections"),
+)  # fmt: skip
+
+
 def evaluate_targets(rows: dict, facts: dict) -> list[dict]:
-    minimal = baseline_rps(rows)
     full_scale = all(facts["dataset"]["params"][k] >= v for k, v in FULL_SCALE.items())
-    on_postgres = facts["database"]["vendor"] == "postgresql"
     connections = facts["load"]["connections"]
-
-    def clean(row) -> bool:
-        return row.get("requests", 0) > 0 and row.get("errors", 1) == 0 and not row.get("unsent")
-
-    def ratio_target(key, description):
-        row = rows.get(key)
-        value = row.get("ratio_to_minimal") if row else None
-        met = None if value is None else bool(value >= 0.5 and clean(row))
-        return {
-            "target": description,
-            "endpoint": key,
-            "metric": "throughput / minimal view",
-            "threshold": ">= 0.5",
-            "value": value,
-            "met": met,
-            "applies": minimal is not None,
-            "basis": "saturated",
-            "measured_as": f"throughput, saturated ({connections} connections, closed loop)",
-        }
-
-    def p95_target(key, description, limit, applies, condition):
-        # Judged on the paced run; without one (--paced-fraction 0) on the saturated run,
-        # and the target says so.
-        row = rows.get(key) or {}
-        measured = bool(row) and not row.get("missing")
-        paced = row.get("paced") if measured else None
+    applies = {
+        "": baseline_rps(rows) is not None,
+        PG_FULL: facts["database"]["vendor"] == "postgresql" and full_scale,
+        "16 connections": connections >= 16,
+    }
+    targets = []
+    for key, description, metric, threshold, condition in TARGETS:
+        row = {} if rows.get(key, {}).get("missing") else rows.get(key, {})
+        paced = row.get("paced") if metric == "p95" else None
         judged = paced or row
-        value = judged.get("p95_ms") if measured else None
-        met = None if value is None else bool(value < limit and clean(judged))
-        if paced:
+        value = judged.get("ratio_to_minimal" if metric == "ratio" else "p95_ms")
+        clean = judged.get("requests", 0) > 0 and judged.get("errors", 1) == 0
+        good = value is not None and (
+            value >= threshold if metric == "ratio" else value < threshold
+        )
+        if metric == "ratio":
+            measured_as = f"throughput, saturated ({connections} connections)"
+        elif paced:
             measured_as = (
                 f"p95 at {percent(paced['fraction'])} of measured capacity "
-                f"({paced['offered_rps']:,.1f} req/s offered by {paced['connections']} "
-                "connections, open loop)"
+                f"({paced['offered_rps']:,.1f} req/s offered by {connections} connections, paced)"
             )
         else:
-            measured_as = f"p95 saturated ({connections} connections, closed loop; no paced run)"
-        return {
-            "target": description,
-            "endpoint": key,
-            "metric": "p95 ms",
-            "threshold": f"< {limit}",
-            "value": value,
-            "met": met,
-            "applies": applies,
-            "condition": condition,
-            "basis": "paced" if paced else "saturated",
-            "measured_as": measured_as,
-            "offered_rps": paced["offered_rps"] if paced else None,
-            "saturated_p95_ms": row.get("p95_ms") if measured else None,
-            "saturated_errors": row.get("errors") if measured else None,
-        }
-
-    pg_full = "PostgreSQL with the full data set"
-    return [
-        ratio_target("home", "cached anonymous / reaches half the minimal view's throughput"),
-        ratio_target(
-            "section", "cached anonymous section page reaches half the minimal view's throughput"
-        ),
-        p95_target(
-            "section-uncached",
-            "uncached section page p95 under 100 ms",
-            100,
-            on_postgres and full_scale,
-            pg_full,
-        ),
-        p95_target(
-            "search-uncached",
-            "explorer search p95 under 100 ms",
-            100,
-            on_postgres and full_scale,
-            pg_full,
-        ),
-        p95_target(
-            "vote",
-            "vote p95 under 50 ms with 16 concurrent clients",
-            50,
-            connections >= 16,
-            "16 concurrent clients",
-        ),
-    ]
+            measured_as = f"p95 saturated ({connections} connections; no paced run)"
+        targets.append(
+            {
+                "target": description,
+                "endpoint": key,
+                "metric": "throughput / minimal view" if metric == "ratio" else "p95 ms",
+                "threshold": f">= {threshold}" if metric == "ratio" else f"< {threshold}",
+                "value": value,
+                "met": None if value is None else good and clean and not judged.get("unsent"),
+                "applies": applies[condition],
+                "condition": condition,
+                "basis": "paced" if paced else "saturated",
+                "measured_as": measured_as,
+                "saturated_p95_ms": row.get("p95_ms") if paced else None,
+                "saturated_errors": row.get("errors") if paced else None,
+            }
+        )
+    return targets
 
 
 def fmt(value, digits: int = 1) -> str:
@@ -629,24 +579,19 @@ def percent(fraction: float) -> str:
 
 
 def markdown(report: dict) -> str:
-    facts = report["dataset"]["counts"]
-    server = report["server"]
-    title = (
+    facts, server, load_facts = report["dataset"]["counts"], report["server"], report["load"]
+    lines = [
         f"**{report['database']['vendor']}** {report['database']['version']}, "
         f"cache: {report['cache']}, {report['machine']['cores']} cores, "
         f"gunicorn {server.get('workers')}×{server.get('worker_class')}"
-        f"({server.get('threads')} threads), {report['load']['connections']} connections × "
-        f"{report['load']['duration_s']} s; data: {facts['resources']:,} resources, "
-        f"{facts['users']:,} users, {facts['votes']:,} votes, {facts['tags']:,} tags"
-    )
-    lines = [
-        title,
+        f"({server.get('threads')} threads), wrk {load_facts['connections']} connections × "
+        f"{load_facts['duration_s']} s; data: {facts['resources']:,} resources, "
+        f"{facts['users']:,} users, {facts['votes']:,} votes, {facts['tags']:,} tags",
         "",
         "| Endpoint | Session | req/s | p50 ms | p95 ms | p99 ms | n | Errors | × minimal "
         "| 1 request ms | KB |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    footnote = False
     for row in report["endpoints"]:
         single = fmt(min(row["single_request_ms"])) if row.get("single_request_ms") else "–"
         if row.get("missing"):
@@ -654,30 +599,21 @@ def markdown(report: dict) -> str:
                 f"| {row['name']} | {row['session']} | missing (404) | | | | | | | {single} | |"
             )
             continue
-        mark = "†" if row.get("latency_includes_warmup") else ""
-        footnote = footnote or bool(mark)
         lines.append(
-            f"| {row['name']} | {row['session']} | {fmt(row['rps'])} | "
-            f"{fmt(row['p50_ms'])}{mark} | {fmt(row['p95_ms'])}{mark} | "
-            f"{fmt(row['p99_ms'])}{mark} | {row['requests']:,} | {row['errors']:,} | "
-            f"{fmt(row.get('ratio_to_minimal'), 2)} | {single} | "
+            f"| {row['name']} | {row['session']} | {fmt(row['rps'])} | {fmt(row['p50_ms'])} | "
+            f"{fmt(row['p95_ms'])} | {fmt(row['p99_ms'])} | {row['requests']:,} | "
+            f"{row['errors']:,} | {fmt(row.get('ratio_to_minimal'), 2)} | {single} | "
             f"{fmt(row['mean_response_bytes'] / 1024, 0)} |"
         )
-    if footnote:
-        lines += [
-            "",
-            "† no request that started after the warm-up finished in time; these latencies "
-            "are the warm-up requests'.",
-        ]
     paced_rows = [row for row in report["endpoints"] if row.get("paced")]
     if paced_rows:
         fraction = paced_rows[0]["paced"]["fraction"]
         heading = "half load" if fraction == 0.5 else f"{percent(fraction)} of capacity"
         lines += [
             "",
-            f"Latency at {heading}: each endpoint paced (open loop) at {percent(fraction)} of "
-            f"the throughput it reached above, by the same {report['load']['connections']} "
-            "connections; latency counts from the time each request was due.",
+            f"Latency at {heading}: each endpoint paced at {percent(fraction)} of the throughput "
+            f"it reached above, by the same {load_facts['connections']} connections; latency "
+            "counts from the time each request was due.",
             "",
             "| Endpoint | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | Errors |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -701,25 +637,17 @@ def markdown(report: dict) -> str:
         met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
         if not target["applies"]:
             met += f" (target is for {target.get('condition', 'another setting')})"
-        value = target["value"]
         unit = "×" if target["metric"].startswith("throughput") else "ms"
+        value = target["value"]
         shown = "–" if value is None else f"{fmt(value, 2 if unit == '×' else 1)} {unit}"
         saturated = "–"
-        if target.get("basis") == "paced" and target.get("saturated_p95_ms") is not None:
+        if target["basis"] == "paced" and target.get("saturated_p95_ms") is not None:
             saturated = f"{fmt(target['saturated_p95_ms'])} ms"
             if target.get("saturated_errors"):
                 saturated += f", {target['saturated_errors']:,} errors"
         lines.append(
-            f"| {target['target']} | {target.get('measured_as', '')} | {shown} | {met} "
-            f"| {saturated} |"
+            f"| {target['target']} | {target['measured_as']} | {shown} | {met} | {saturated} |"
         )
-    if any(target.get("basis") == "paced" for target in report["targets"]):
-        lines += [
-            "",
-            "The latency targets are judged on the paced runs. The saturated p95 (every "
-            "connection sending back to back) mostly measures the queue on this machine, about "
-            "connections / throughput, and is shown for information only.",
-        ]
     return "\n".join(lines)
 
 
@@ -754,75 +682,91 @@ def child_env(target: Target, args, secret_key: str) -> dict:
 def run_database(target: Target, args) -> dict:
     started = time.perf_counter()
     params = dataset_params(args)
-    state = prepare(target, params, regenerate=args.regenerate, log=log)
-    log(f"{target.describe()}: {state}")
+    log(f"{target.describe()}: {prepare(target, params, regenerate=args.regenerate, log=log)}")
     env = child_env(target, args, secrets.token_urlsafe(50))
-    python = sys.executable
     args.var_dir.mkdir(parents=True, exist_ok=True)
     fixtures_path = args.var_dir / f"fixtures-{target.label}.json"
+    timings = {}
 
     step = time.perf_counter()
+    sizes = [f"--{name}={params[name]}" for name in ("resources", "users", "votes", "tags", "seed")]
     subprocess.run(  # noqa: S603
-        [python, "-m", "bench.dataset", "--out", str(fixtures_path), "--clients",
-         str(args.connections)]
-        + [f"--{name}={params[name]}" for name in ("resources", "users", "votes", "tags", "seed")],
-        env=env,
-        cwd=ROOT,
-        check=True,
-    )  # fmt: skip
-    fixtures = json.loads(fixtures_path.read_text())
-    dataset_seconds = round(time.perf_counter() - step, 1)
-
-    step = time.perf_counter()
-    subprocess.run(  # noqa: S603
-        [python, "manage.py", "collectstatic", "--no-input", "-v0"],
+        [sys.executable, "-m", "bench.dataset", "--out", str(fixtures_path)]
+        + ["--clients", str(args.connections), *sizes],
         env=env,
         cwd=ROOT,
         check=True,
     )
-    collectstatic_seconds = round(time.perf_counter() - step, 1)
+    fixtures = json.loads(fixtures_path.read_text())
+    timings["dataset_step"] = round(time.perf_counter() - step, 1)
+
+    step = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    timings["collectstatic"] = round(time.perf_counter() - step, 1)
 
     server = Server(env, args, args.var_dir / f"gunicorn-{target.label}.log")
     rows: dict[str, dict] = {}
     try:
         step = time.perf_counter()
         server.start()
-        startup_seconds = round(time.perf_counter() - step, 1)
-        csrf = client_csrf(server, fixtures, args.connections) if "vote" in args.endpoints else []
+        timings["server_start"] = round(time.perf_counter() - step, 1)
+        signed_in = {"section-uncached", "search-uncached", "vote"} & set(args.endpoints)
+        users = client_users(server, fixtures, args.connections) if signed_in else []
         step = time.perf_counter()
         wait_until_idle(server)  # the workers' start-up
         busy = machine_busy_percent()
         if busy > 20:
             log(f"the machine is {busy} % busy before the load starts: expect skewed numbers")
-        for endpoint in build_endpoints(args.endpoints, fixtures, args, csrf):
-            rows[endpoint.key] = measure(server, endpoint, args)
-        load_seconds = round(time.perf_counter() - step, 1)
-        server_config = server.config
+        for endpoint in build_endpoints(args.endpoints, fixtures, args.section):
+            rows[endpoint.key] = measure(server, endpoint, users, args)
+        timings["load"] = round(time.perf_counter() - step, 1)
     finally:
         server.stop()
-    tracebacks = server.count_in_log("Traceback")
-
-    timings = {
-        "dataset_step": dataset_seconds,
-        "collectstatic": collectstatic_seconds,
-        "server_start": startup_seconds,
-        "load": load_seconds,
-        "total": round(time.perf_counter() - started, 1),
-    }
-    report = assemble_report(rows, fixtures, args, server_config, timings)
+    timings["total"] = round(time.perf_counter() - started, 1)
+    report = assemble_report(rows, fixtures, args, server.config, timings)
     report["machine"]["busy_before_percent"] = busy
-    report["server_log_tracebacks"] = tracebacks
+    report["server_log_tracebacks"] = server.log_path.read_text(errors="replace").count("Traceback")
     return report
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def assemble_report(rows: dict, fixtures: dict, args, server_config: dict, timings: dict):
     """The JSON document of one run: facts about the machine and data, rows, targets."""
     minimal = baseline_rps(rows)
     for row in rows.values():
-        if minimal and not row.get("missing") and row.get("rps") is not None:
+        if minimal and row.get("rps") is not None:
             row["ratio_to_minimal"] = round(row["rps"] / minimal, 3)
+
+    def git(*arguments: str) -> str:
+        try:
+            return subprocess.run(  # noqa: S603
+                ["git", *arguments],  # noqa: S607 - git from PATH, read-only commands
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.rstrip("\n")
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    wrk = shutil.which("wrk")
+    command = [wrk, "-v"] if wrk else ["true"]
+    printed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    wrk_version = printed.stdout.split(" [")[0] or "wrk"
     report = {
-        "schema": 2,
+        "schema": 3,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": fixtures["database"],
         "cache": "redis" if args.redis_url else "database",
@@ -838,7 +782,7 @@ def assemble_report(rows: dict, fixtures: dict, args, server_config: dict, timin
             "connections": args.connections,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
-            "client": "bench/loadgen.py: one thread and keep-alive connection per client",
+            "client": f"{wrk_version}, -t N -c N, bench/wrk.lua",
             "paced_fraction": args.paced_fraction,
             "paced_endpoints": [
                 key for key in PACED if key in args.endpoints and args.paced_fraction > 0
@@ -850,42 +794,16 @@ def assemble_report(rows: dict, fixtures: dict, args, server_config: dict, timin
             "reused": fixtures["reused"],
             "generation": fixtures["generation"],
         },
-        "code": code_version(),
+        "code": {
+            "commit": git("rev-parse", "--short", "HEAD"),
+            "changed_files": git("status", "--porcelain", "--untracked-files=no").splitlines(),
+        },
         "baseline_rps": minimal,
         "timings_s": timings,
         "endpoints": [rows[key] for key in ENDPOINTS if key in rows],
     }
     report["targets"] = evaluate_targets(rows, report)
     return report
-
-
-def code_version() -> dict:
-    """The commit measured, and which tracked files differed from it (read-only git)."""
-
-    def git(*arguments: str) -> str:
-        try:
-            return subprocess.run(  # noqa: S603
-                ["git", *arguments],  # noqa: S607 - git from PATH, read-only commands
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=True,
-            ).stdout.rstrip("\n")
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
-    return {"commit": git("rev-parse", "--short", "HEAD"), "changed_files": changed}
-
-
-def package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def parse_args(argv=None):
@@ -905,38 +823,27 @@ def parse_args(argv=None):
     where.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
 
     data = parser.add_argument_group("data set")
+    data.add_argument("--scale", type=float, default=1, help="times the sizes below (default 1)")
     for name, value in FULL_SCALE.items():
-        data.add_argument(f"--{name}", type=int, default=value, help=f"default {value:,}")
+        data.add_argument(f"--{name}", type=int, help=f"default {value:,} × scale")
     data.add_argument("--seed", type=int, default=42)
     data.add_argument("--regenerate", action="store_true", help="rebuild the data set")
 
-    load = parser.add_argument_group("load")
-    load.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
-    load.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds before")
-    load.add_argument("--connections", type=int, default=16)
-    load.add_argument(
-        "--endpoints",
-        default=",".join(ENDPOINTS),
-        help=f"comma-separated subset of {','.join(ENDPOINTS)}",
+    load_group = parser.add_argument_group("load")
+    load_group.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    load_group.add_argument("--warmup", type=int, default=2, help="uncounted seconds before")
+    load_group.add_argument("--connections", type=int, default=16, help="wrk -t N -c N")
+    load_group.add_argument(
+        "--endpoints", default=",".join(ENDPOINTS), help=f"a subset of {','.join(ENDPOINTS)}"
     )
-    load.add_argument("--section", default="tools", help="slug of the section page to load")
-    load.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=0.0,
-        help="on a shared machine: wait up to this many seconds before each endpoint "
-        "until the cores are less than 15%% busy",
-    )
-    load.add_argument(
-        "--client-timeout", type=float, default=120.0, help="seconds to wait for one response"
-    )
-    load.add_argument(
+    load_group.add_argument("--section", default="tools", help="slug of the section page")
+    load_group.add_argument("--client-timeout", type=int, default=30, help="wrk --timeout, s")
+    load_group.add_argument(
         "--paced-fraction",
         type=float,
         default=0.5,
-        help=f"after the saturated run of {', '.join(PACED)}: a paced (open-loop) run at this "
-        "fraction of the throughput just measured, on which the latency targets are judged; "
-        "0 skips it (default 0.5)",
+        help=f"after the saturated run of {', '.join(PACED)}: a paced run at this fraction of "
+        "the throughput just measured, on which the latency targets are judged; 0 skips it",
     )
 
     server = parser.add_argument_group("gunicorn (default: the repository's gunicorn.conf.py)")
@@ -944,25 +851,20 @@ def parse_args(argv=None):
     server.add_argument("--threads", type=int)
     server.add_argument("--worker-class")
     server.add_argument("--timeout", type=int)
-    server.add_argument(
-        "--max-requests",
-        type=int,
-        default=0,
-        help="worker recycling; default 0 (off) so that no restart lands in a window",
-    )
+    server.add_argument("--max-requests", type=int, default=0, help="default 0: no recycling")
 
     args = parser.parse_args(argv)
-    if not args.paced_fraction >= 0:
-        parser.error("--paced-fraction must be 0 (no paced run) or more")
+    if args.paced_fraction < 0 or args.duration < 1 or args.warmup < 0 or args.scale <= 0:
+        parser.error("--duration must be 1 or more; --paced-fraction, --warmup, --scale >= 0")
+    for name, value in FULL_SCALE.items():
+        if getattr(args, name) is None:
+            setattr(args, name, max(1, round(value * args.scale)))
     args.var_dir = args.var_dir.resolve()
-    args.endpoints = [key.strip() for key in args.endpoints.split(",") if key.strip()]
-    unknown = set(args.endpoints) - set(ENDPOINTS)
-    if unknown:
-        parser.error(f"unknown endpoints: {', '.join(sorted(unknown))}")
-    # Keep the catalogue's order: the vote endpoint must come last.
-    args.endpoints = [key for key in ENDPOINTS if key in args.endpoints]
-    if "minimal" not in args.endpoints:
-        args.endpoints.insert(0, "minimal")
+    wanted = {key.strip() for key in args.endpoints.split(",") if key.strip()}
+    if wanted - set(ENDPOINTS):
+        parser.error(f"unknown endpoints: {', '.join(sorted(wanted - set(ENDPOINTS)))}")
+    # The catalogue's order, the minimal view always: the ratios need it.
+    args.endpoints = [key for key in ENDPOINTS if key in wanted | {"minimal"}]
     return args
 
 
@@ -979,6 +881,9 @@ def targets_for(args) -> list[Target]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if not shutil.which("wrk"):
+        log("wrk is not installed: `make bench` installs it, or `apt-get install wrk`")
+        return 2
     # Ctrl-C and SIGTERM unwind through the finally blocks that stop gunicorn; SIGINT is set
     # explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -8,18 +8,20 @@ has tables but no marker is refused, so the developer's data can never be genera
 import json
 import sqlite3
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 # Bump when the generator changes what it makes, so that old data sets are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def dataset_params(args) -> dict:
-    """What the data set is made from: the generator and the size flags. A change to any of
-    them means a new data set."""
+    """What the data set is made from: the generator, Faker's version (its words change between
+    releases) and the size flags. A change to any of them means a new data set."""
     return {
         "generator": GENERATOR_VERSION,
+        "faker": version("Faker"),
         "resources": args.resources,
         "users": args.users,
         "votes": args.votes,
