@@ -14,8 +14,8 @@ from roadmap.models import Roadmap
 SORTS = {"top": "Top", "new": "New"}
 # The best cards a section page shows of its own section and of each sub-section; the
 # explorer lists the rest.
-SECTION_LIMIT = 24
-SUBSECTION_LIMIT = 6
+SECTION_LIMIT = 10
+SUBSECTION_LIMIT = 3
 UNION_TERMS = 400
 
 
