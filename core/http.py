@@ -22,6 +22,15 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return target if is_safe_url(request, target) else fallback
 
 
+def back_to_card(request: HttpRequest, fallback: str, pk: int) -> str:
+    """Where a vote or progress button returns a reader without JavaScript: the page it was
+    pressed on (its `next`), scrolled to the card."""
+    target = safe_next(request, "")
+    if not target:
+        return fallback
+    return target if "#" in target else f"{target}#resource-{pk}"
+
+
 def redirect_to_login_page(request: HttpRequest, back: str) -> HttpResponse:
     """The sign-in page with ?next=back; htmx is told to load it whole, not swap it in."""
     to_login = redirect_to_login(back)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.http import login_required_for_htmx, safe_next
+from core.http import back_to_card, login_required_for_htmx
 from resources import services
 from resources.models import Progress, ProgressState, Resource
 
@@ -24,8 +24,8 @@ def set_progress(request, pk):
     if choice != CLEAR and choice not in ProgressState.values:
         return HttpResponseBadRequest("Choose done, in progress or saved.")
     state = None if choice == CLEAR else choice
-    next_url = safe_next(request, resource.get_absolute_url())
-    context = {"resource": resource, "progress_next": next_url}
+    next_url = back_to_card(request, resource.get_absolute_url(), resource.pk)
+    context = {"resource": resource}
     try:
         services.set_progress(user=request.user, resource=resource, state=state)
     except services.NotAllowed as error:

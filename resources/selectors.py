@@ -43,6 +43,18 @@ def reader_context(user) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
+def reader_state(resources, user) -> str:
+    """What cards of `resources` show that differs between readers: their votes, progress
+    and own suggestions among them. Cached card lists are keyed by it."""
+    if not user.is_authenticated:
+        return "anonymous"
+    return ",".join(
+        f"{resource.pk}:{resource.my_vote}:{resource.my_progress}:{int(own)}"
+        for resource in resources
+        if (own := resource.submitted_by_id == user.pk) or resource.my_vote or resource.my_progress
+    )
+
+
 def cards_for(user) -> QuerySet[Resource]:
     """Approved resources with what a card in a list shows, the reader's vote and progress."""
     return Resource.objects.approved().for_card_list().with_user_vote(user).with_user_progress(user)

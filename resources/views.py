@@ -10,7 +10,7 @@ from taggit.models import Tag
 
 from accounts.permissions import verified_email_required_or_explain
 from core.cache import cache_page_for_anonymous
-from core.http import safe_next
+from core.http import back_to_card
 from resources import selectors, services
 from resources.forms import FlagForm, SuggestionForm, VoteForm
 from resources.models import Resource, Status, section_model
@@ -171,13 +171,13 @@ def vote(request, pk):
                 {"resource": resource, "can_vote": True, "vote_error": str(error)},
             )
         messages.error(request, str(error))
-        return redirect(safe_next(request, resource.get_absolute_url()))
+        return redirect(back_to_card(request, resource.get_absolute_url(), resource.pk))
     result.resource.my_vote = result.my_vote
     if request.htmx:
         return render(
             request, "partials/vote_widget.html", {"resource": result.resource, "can_vote": True}
         )
-    return redirect(safe_next(request, result.resource.get_absolute_url()))
+    return redirect(back_to_card(request, result.resource.get_absolute_url(), result.resource.pk))
 
 
 @verified_email_required_or_explain
@@ -247,6 +247,7 @@ def explorer(request, tag_slug=None):
     context = {
         "filter": filterset,
         "page": page,
+        "reader_state": selectors.reader_state(page.object_list, request.user),
         "query": query.urlencode(),
         "tag": tag,
         "popular_tags": selectors.popular_tags(),

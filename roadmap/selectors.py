@@ -8,7 +8,7 @@ from django.db.models import Count, F
 
 from resources.models import Progress, Resource, ResourceType
 from resources.sections import SectionNode, find_node, flatten, section_tree
-from resources.selectors import cards_for
+from resources.selectors import cards_for, reader_state
 from roadmap.models import Roadmap
 
 SORTS = {"top": "Top", "new": "New"}
@@ -142,6 +142,8 @@ def section_page(slug: str, sort: str, user) -> dict | None:
         }
         for item in subtree
     ]
+    shown = [resource for resources in by_section.values() for resource in resources]
+    done = ",".join(str(item.done_count) for item in subtree) if show_progress else ""
     reading_order = flatten(tree)
     index = next(i for i, item in enumerate(reading_order) if item is node)
     return {
@@ -154,6 +156,7 @@ def section_page(slug: str, sort: str, user) -> dict | None:
         "sort": sort,
         "sorts": SORTS,
         "show_progress": show_progress,
+        "reader_state": f"{reader_state(shown, user)};{done}",
     }
 
 

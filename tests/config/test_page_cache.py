@@ -17,6 +17,7 @@ from resources import services
 from resources.linkcheck import LinkResult, store_result
 from resources.models import Resource, Status, Vote
 from resources.moderation import approve_resource
+from roadmap.models import Roadmap
 from tests.factories import ResourceFactory, SectionFactory, UserFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,12 @@ def resource(section):
 
 def retitle_silently(resource) -> None:
     Resource.objects.filter(pk=resource.pk).update(title="Changed title")
+
+
+def reintroduce_silently() -> None:
+    """A change outside the card lists (which have a cache of their own)."""
+    Roadmap.objects.update_or_create(pk=1, defaults={"title": "Roadmap", "intro": "First"})
+    Roadmap.objects.filter(pk=1).update(intro_html="<p>Changed intro</p>")
 
 
 def test_an_anonymous_reader_gets_the_second_view_from_the_cache(client, section, resource):
@@ -79,28 +86,60 @@ def test_the_resource_page_and_tag_pages_are_cached(client, resource):
 
 def test_signed_in_readers_never_get_a_cached_page(client, section, resource):
     client.get(section.get_absolute_url())
-    client.force_login(UserFactory(username="reader"))
-    client.get(section.get_absolute_url())
-    retitle_silently(resource)
-    response = client.get(section.get_absolute_url())
-    assert "Changed title" in response.content.decode()
-    assert "reader" in response.content.decode()
-    assert "private" in response["Cache-Control"]
+    for name in ("reader", "another"):
+        client.force_login(UserFactory(username=name))
+        response = client.get(section.get_absolute_url())
+        assert f'href="/u/{name}/"' in response.content.decode()
+        assert "private" in response["Cache-Control"]
 
 
-def test_a_reader_with_a_session_gets_a_fresh_page(client, section, resource):
+def test_signed_in_readers_share_card_lists_but_see_their_own_votes(
+    client, section, resource, django_capture_on_commit_callbacks
+):
+    voter, other = VerifiedUserFactory(username="voter"), VerifiedUserFactory(username="other")
+    pressed = 'value="up" class="vote-button vote-up" aria-pressed="true"'
+    for path in (section.get_absolute_url(), "/resources/?q=original"):
+        client.force_login(other)
+        assert pressed not in client.get(path).content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cast_vote(user=voter, resource=resource, value=Vote.UP)
+        client.force_login(voter)
+        assert pressed in client.get(path).content.decode(), path
+        client.force_login(other)
+        page = client.get(path).content.decode()
+        assert pressed not in page and 'aria-label="Score 1"' in page, path
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cast_vote(user=voter, resource=resource, value=Vote.UP)  # taken back
+
+
+def test_a_signed_in_readers_card_list_follows_a_change_at_once(
+    client, section, resource, django_capture_on_commit_callbacks
+):
+    client.force_login(UserFactory())
     client.get(section.get_absolute_url())
-    retitle_silently(resource)
+    with django_capture_on_commit_callbacks(execute=True):
+        resource.title = "Edited title"
+        resource.save()
+    assert "Edited title" in client.get(section.get_absolute_url()).content.decode()
+
+
+def test_a_reader_with_a_session_gets_a_fresh_page(client, resource):
+    reintroduce_silently()
+    Roadmap.objects.filter(pk=1).update(intro_html="<p>First</p>")
+    client.get("/")
+    reintroduce_silently()
+    assert "Changed intro" not in client.get("/").content.decode()
     client.cookies["sessionid"] = "anything"
-    assert "Changed title" in client.get(section.get_absolute_url()).content.decode()
+    assert "Changed intro" in client.get("/").content.decode()
 
 
 def test_htmx_fragments_are_not_cached(client, resource):
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
-    client.get("/resources/?q=title", **htmx)
-    retitle_silently(resource)
+    assert "1 resource" in client.get("/resources/?q=title", **htmx).content.decode()
+    silent = ResourceFactory.build(section=resource.section, title="Another title")
+    Resource.objects.bulk_create([silent])  # sends no signal
     response = client.get("/resources/?q=title", **htmx)
-    assert "Changed title" in response.content.decode()
+    assert "2 resources" in response.content.decode()
     assert "<html" not in response.content.decode()
 
 
@@ -184,13 +223,15 @@ def test_a_cached_page_still_checks_the_host(client, section, resource):
     assert response.status_code == 400
 
 
-def test_a_page_is_cached_per_scheme_and_host(settings, client, section, resource):
+def test_a_page_is_cached_per_scheme_and_host(settings, client, resource):
     settings.ALLOWED_HOSTS = ["testserver", "www.testserver"]
-    client.get(section.get_absolute_url())
-    retitle_silently(resource)
-    assert "Changed title" in client.get(section.get_absolute_url(), secure=True).content.decode()
-    other = client.get(section.get_absolute_url(), HTTP_HOST="www.testserver")
-    assert "Changed title" in other.content.decode()
+    reintroduce_silently()
+    Roadmap.objects.filter(pk=1).update(intro_html="<p>First</p>")
+    client.get("/")
+    reintroduce_silently()
+    assert "Changed intro" not in client.get("/").content.decode()
+    assert "Changed intro" in client.get("/", secure=True).content.decode()
+    assert "Changed intro" in client.get("/", HTTP_HOST="www.testserver").content.decode()
 
 
 def test_a_plain_http_request_is_redirected_not_served_from_the_cache(settings, client, section):

@@ -179,7 +179,7 @@ def test_htmx_gets_the_control_back_with_the_new_state_pressed(client, reader):
     assert 'class="progress-button progress-done" aria-pressed="false"' in html
     # Pressing the pressed button again clears it; the page to return to is kept.
     assert 'name="state" value="clear"' in html
-    assert 'value="/sections/learning/#resource-9"' in html
+    assert html.count('form="card-actions"') == 3  # the page's one form carries token and next
 
 
 def test_marking_a_pending_resource_explains_why_not(client, reader):

@@ -228,7 +228,7 @@ def test_a_vote_without_javascript_redirects_back_to_the_page(client, member):
         f"/resources/{resource.pk}/vote/", {"value": "up", "next": "/sections/x/?sort=new"}
     )
     assert response.status_code == 302
-    assert response["Location"] == "/sections/x/?sort=new"
+    assert response["Location"] == f"/sections/x/?sort=new#resource-{resource.pk}"
     resource.refresh_from_db()
     assert resource.upvotes == 1
 
