@@ -55,11 +55,14 @@ MIDDLEWARE = [
     "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # If-None-Match against a page's ETag, cached pages included: a 304 instead of the page.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Django's page cache, fed by HTTP headers: it stores what a view marks with max-age (see
+    # core/cache.py), with the headers the middleware below add, and serves it before them.
+    "django.middleware.cache.CacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # ETag and If-None-Match, so that the proxy and browsers revalidate cheaply.
-    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -131,7 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Caches. "default" holds rate limits, sessions (with Redis) and the section tree; "pages"
 # holds anonymous readers' whole pages and is emptied after every change they can see
 # (core/cache.py), so it gets a store of its own: the next Redis database after REDIS_URL's,
-# or its own database table.
+# or its own database table. (django-redis keeps one Redis client per server; Django's own
+# Redis backend builds one per call, which costs more than serving a cached page.)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # Sessions are read from Redis and written through to the database, so a Redis restart
@@ -141,12 +145,12 @@ if REDIS_URL:
     _pages_db = int(_redis.path.strip("/") or 0) + 1
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mlops",
         },
         "pages": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": urlunsplit(_redis._replace(path=f"/{_pages_db}")),
             "KEY_PREFIX": "mlops",
         },
@@ -168,6 +172,10 @@ else:
 # Anonymous readers' pages stay cached at most this long; off in development unless asked
 # for, so that an edited template shows at once.
 PAGE_CACHE_SECONDS = env.int("DJANGO_PAGE_CACHE_SECONDS", default=0 if DEBUG else 300)
+CACHE_MIDDLEWARE_ALIAS = "pages"
+CACHE_MIDDLEWARE_KEY_PREFIX = ""
+# Only pages that say how long they may be kept (Cache-Control: max-age) are stored.
+CACHE_MIDDLEWARE_SECONDS = 0
 
 AUTH_USER_MODEL = "accounts.User"
 # Django's and allauth's backends, loading the user with their e-mail verification state.

@@ -1,8 +1,9 @@
 """Anonymous readers' whole pages from Django's cache framework, and small shared reads.
 
-Pages live in their own cache alias, "pages", which is emptied after the commit of any change
-a reader can see (`clear_pages`). A reader with a session (signed in, or with a message
-waiting) and htmx requests are always served afresh, marked private.
+Django's CacheMiddleware stores the pages that `cache_page_for_anonymous` marks with max-age,
+in their own cache alias, "pages", which is emptied after the commit of any change a reader
+can see (`clear_pages`). A reader with a session (signed in, or with a message waiting) and
+htmx requests are always served afresh, marked private.
 """
 
 from collections.abc import Callable
@@ -11,22 +12,9 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import transaction
-from django.utils.cache import patch_cache_control, set_response_etag
-from django.views.decorators.cache import cache_page
+from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 
 PAGES = "pages"
-
-
-def _with_etag(view: Callable) -> Callable:
-    # Inside the cache, so that a stored page keeps its ETag instead of hashing it per hit.
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            set_response_etag(response)
-        return response
-
-    return wrapper
 
 
 def is_anonymous_request(request) -> bool:
@@ -35,17 +23,22 @@ def is_anonymous_request(request) -> bool:
 
 
 def cache_page_for_anonymous(view: Callable) -> Callable:
-    """Django's `cache_page` on the "pages" alias for anonymous readers, for
-    PAGE_CACHE_SECONDS (0: off)."""
-    with_etag = _with_etag(view)
+    """Let Django's cache middleware and the proxy keep the page for anonymous readers, for
+    PAGE_CACHE_SECONDS (0: never): `Cache-Control: max-age` and an ETag; anyone else's
+    page is marked private, so that it is never stored."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds > 0 and is_anonymous_request(request):
-            return cache_page(seconds, cache=PAGES)(with_etag)(request, *args, **kwargs)
-        response = view(request, *args, **kwargs)
-        patch_cache_control(response, private=True)
+            if response.status_code == 200 and not response.streaming:
+                set_response_etag(response)  # before it is stored, not on every hit
+            patch_cache_control(response, max_age=seconds)
+            # An htmx request for the same address gets a fragment: never the stored page.
+            patch_vary_headers(response, ("HX-Request",))
+        else:
+            patch_cache_control(response, private=True)
         return response
 
     return wrapper

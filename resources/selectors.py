@@ -1,6 +1,8 @@
 """What the catalogue's pages read: the section tree, popular tags, the explorer's results,
 members' contributions. The roadmap app draws its pages from these."""
 
+from typing import NamedTuple
+
 from django.db.models import Count, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from taggit.models import Tag
@@ -25,15 +27,26 @@ def catalog_changed(**kwargs) -> None:
     forget(SECTION_TREE_KEY, POPULAR_TAGS_KEY)
 
 
-def popular_tags(limit: int | None = 30) -> list[Tag]:
-    """Tags on approved resources with how many each carries (`uses`), most used first."""
+class PopularTag(NamedTuple):
+    name: str
+    slug: str
+    uses: int
+
+
+def popular_tags(limit: int | None = 30) -> list[PopularTag]:
+    """Tags on approved resources with how many each carries, most used first."""
     tags = cached(
         POPULAR_TAGS_KEY,
-        lambda: list(
-            Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
+        # Plain tuples: thousands of them come out of the cache on every explorer page.
+        lambda: [
+            PopularTag(*row)
+            for row in Tag.objects.annotate(
+                uses=Count("resource", filter=Q(resource__status=Status.APPROVED))
+            )
             .filter(uses__gt=0)
             .order_by("-uses", "name")
-        ),
+            .values_list("name", "slug", "uses")
+        ],
     )
     return tags if limit is None else tags[:limit]
 
@@ -43,11 +56,13 @@ def reader_context(user) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
-def reader_state(resources, user) -> str:
+def reader_state(resources, request) -> str:
     """What cards of `resources` show that differs between readers: their votes, progress
-    and own suggestions among them. Cached card lists are keyed by it."""
+    and own suggestions among them, or for anonymous readers the page's address (in their
+    "Sign in to vote" links). Cached card lists are keyed by it."""
+    user = request.user
     if not user.is_authenticated:
-        return "anonymous"
+        return f"anonymous {request.get_full_path()}"
     return ",".join(
         f"{resource.pk}:{resource.my_vote}:{resource.my_progress}:{int(own)}"
         for resource in resources

@@ -247,7 +247,11 @@ def explorer(request, tag_slug=None):
     context = {
         "filter": filterset,
         "page": page,
-        "reader_state": selectors.reader_state(page.object_list, request.user),
+        "reader_state": selectors.reader_state(page.object_list, request),
+        # What decides the cards shown, whatever else the address carries.
+        "results_key": repr(sorted(filterset.form.cleaned_data.items()))
+        if filterset.is_valid()
+        else "",
         "query": query.urlencode(),
         "tag": tag,
         "popular_tags": selectors.popular_tags(),

@@ -16,7 +16,7 @@ def home(request):
 @require_safe
 @cache_page_for_anonymous
 def section_detail(request, slug):
-    page = section_page(slug, request.GET.get("sort", "top"), request.user)
+    page = section_page(slug, request.GET.get("sort", "top"), request)
     if page is None:
         raise Http404("No such section")
     return render(request, "roadmap/section.html", {**page, **reader_context(request.user)})
