@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from taggit.models import Tag
@@ -24,7 +26,9 @@ from resources.sections import SectionNode, find_node, flatten, section_tree
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 # ResourceFilter accepts the first ten requested tags; more would fail with a puzzling message.
-CACHE_CONTROL = "public, max-age=60"
+# Proxies and browsers may keep an answer this long; the site's own page cache keeps it until
+# the catalogue changes (core/cache.py). Nothing is kept while PAGE_CACHE_SECONDS is 0.
+MAX_AGE = 60
 SAFE_METHODS = ("GET", "HEAD")
 FILTER_PARAMETERS = ("q", "section", "type", "tag", "level", "cost", "sort")
 PAGE_PARAMETERS = ("page", "page_size")
@@ -40,8 +44,10 @@ def api_response(data: dict, *, status: int = 200) -> JsonResponse:
     response = JsonResponse(data, status=status)
     # Anyone may read the API from any origin: it is public, read-only and never uses cookies.
     response["Access-Control-Allow-Origin"] = "*"
-    if status == 200:
-        response["Cache-Control"] = CACHE_CONTROL
+    if status == 200 and settings.PAGE_CACHE_SECONDS > 0:
+        patch_cache_control(
+            response, public=True, max_age=min(MAX_AGE, settings.PAGE_CACHE_SECONDS)
+        )
     return response
 
 

@@ -282,3 +282,15 @@ def test_development_has_no_page_cache_unless_asked(environment, seconds):
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == str(seconds)
+
+
+def test_the_api_is_cached_until_the_catalogue_changes(
+    client, resource, django_capture_on_commit_callbacks
+):
+    client.get("/api/resources/")
+    retitle_silently(resource)
+    assert "Changed title" not in client.get("/api/resources/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        ResourceFactory(section=resource.section, title="Newly approved")
+    page = client.get("/api/resources/").content.decode()
+    assert "Newly approved" in page and "Changed title" in page

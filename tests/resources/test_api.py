@@ -395,7 +395,8 @@ def test_head_answers_like_get(client, catalogue):
 @pytest.mark.parametrize(
     "url", ["/api/sections/", "/api/sections/tools/", "/api/resources/", "resource"]
 )
-def test_success_is_public_and_cacheable_for_a_minute(client, catalogue, url):
+def test_success_is_public_and_cacheable_for_a_minute(client, catalogue, url, settings):
+    settings.PAGE_CACHE_SECONDS = 300
     if url == "resource":
         url = f"/api/resources/{catalogue['book'].pk}/"
     response = client.get(url)
