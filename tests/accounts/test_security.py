@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"
 SHARED_CACHES = (
     "django.core.cache.backends.db.DatabaseCache",
-    "django.core.cache.backends.redis.RedisCache",
+    "django_redis.cache.RedisCache",
 )
 
 
