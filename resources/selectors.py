@@ -35,20 +35,17 @@ class PopularTag(NamedTuple):
 
 def popular_tags(limit: int | None = 30) -> list[PopularTag]:
     """Tags on approved resources with how many each carries, most used first."""
-    tags = cached(
+    rows = cached(
         POPULAR_TAGS_KEY,
         # Plain tuples: thousands of them come out of the cache on every explorer page.
-        lambda: [
-            PopularTag(*row)
-            for row in Tag.objects.annotate(
-                uses=Count("resource", filter=Q(resource__status=Status.APPROVED))
-            )
+        lambda: list(
+            Tag.objects.annotate(uses=Count("resource", filter=Q(resource__status=Status.APPROVED)))
             .filter(uses__gt=0)
             .order_by("-uses", "name")
             .values_list("name", "slug", "uses")
-        ],
+        ),
     )
-    return tags if limit is None else tags[:limit]
+    return [PopularTag(*row) for row in (rows if limit is None else rows[:limit])]
 
 
 def reader_context(user) -> dict:
