@@ -24,6 +24,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
+	mkdir -p var/staticfiles
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_roadmap
@@ -54,6 +55,7 @@ migrations-check: install-dev
 
 # Two workers: the machines have two cores, and half of a test's time is the database's.
 test: lint migrations-check
+	mkdir -p var/staticfiles  # whitenoise looks for it when the app starts
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 clean:

@@ -153,8 +153,11 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": urlunsplit(_redis._replace(path=f"/{_pages_db}")),
             "KEY_PREFIX": "mlops",
+            # A page cache that is down is a miss: pages are drawn afresh, not refused.
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
         },
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {
         "default": {

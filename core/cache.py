@@ -45,8 +45,11 @@ def cache_page_for_anonymous(view: Callable) -> Callable:
 
 
 def clear_pages() -> None:
-    """Empty the page cache once the current transaction commits (at once outside one)."""
-    transaction.on_commit(caches[PAGES].clear)
+    """Empty the page cache once the current transaction commits (at once outside one).
+
+    Robust: the change is saved by then, so a cache that fails is logged, never a 500.
+    """
+    transaction.on_commit(caches[PAGES].clear, robust=True)
 
 
 def cached(key: str, compute: Callable):
@@ -64,4 +67,4 @@ def cached(key: str, compute: Callable):
 
 def forget(*keys: str) -> None:
     """Drop cached reads once the current transaction commits."""
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    transaction.on_commit(lambda: cache.delete_many(keys), robust=True)

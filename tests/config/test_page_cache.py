@@ -294,3 +294,19 @@ def test_the_api_is_cached_until_the_catalogue_changes(
         ResourceFactory(section=resource.section, title="Newly approved")
     page = client.get("/api/resources/").content.decode()
     assert "Newly approved" in page and "Changed title" in page
+
+
+def test_a_page_cache_that_fails_after_a_vote_never_turns_it_into_an_error(
+    client, resource, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import caches
+
+    def broken():
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(caches["pages"], "clear", broken)
+    client.force_login(VerifiedUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up"})
+    assert response.status_code == 302
+    assert Resource.objects.get(pk=resource.pk).upvotes == 1
