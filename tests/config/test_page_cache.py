@@ -308,5 +308,6 @@ def test_a_page_cache_that_fails_after_a_vote_never_turns_it_into_an_error(
     client.force_login(VerifiedUserFactory())
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up"})
+    monkeypatch.undo()
     assert response.status_code == 302
     assert Resource.objects.get(pk=resource.pk).upvotes == 1
