@@ -74,6 +74,19 @@ def search_resources(queryset, text: str):
     return queryset.annotate(rank=relevance)
 
 
+# What a choice parameter left empty (`?level=`) means: any; a missing one means the same.
+MULTIPLE_CHOICE_PARAMETERS = ("type", "tag", "level", "cost")
+CHOICE_PARAMETERS = ("section", "type", "tag", "level", "cost", "sort")
+
+
+def without_empty_choices(data):
+    data = data.copy()
+    for name in MULTIPLE_CHOICE_PARAMETERS:
+        if name in data:
+            data.setlist(name, [value for value in data.getlist(name) if value])
+    return data
+
+
 class TagSlugFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
@@ -118,7 +131,11 @@ class ResourceFilter(django_filters.FilterSet):
         model = Resource
         fields = ["q", "section", "type", "tag", "level", "cost", "sort"]
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, ignore_invalid: bool = False, **kwargs):
+        """ignore_invalid: drop values that are not among a filter's choices, listed in
+        `ignored`, rather than failing (the HTML explorer; the API answers them with a 400)."""
+        if hasattr(data, "getlist"):
+            data = without_empty_choices(data)
         super().__init__(data, *args, **kwargs)
         self.tree = section_tree()
         self.filters["section"].extra["choices"] = [
@@ -130,6 +147,20 @@ class ResourceFilter(django_filters.FilterSet):
         self.filters["tag"].extra["choices"] = [
             (slug, slug) for slug in requested[:MAX_TAGS] if TAG_SLUG.fullmatch(slug)
         ]
+        self.ignored: list[tuple[str, str]] = []
+        if ignore_invalid and hasattr(self.data, "getlist"):
+            self.data = self.without_invalid_choices(self.data)
+
+    def without_invalid_choices(self, data):
+        data = data.copy()
+        for name in CHOICE_PARAMETERS:
+            known = {str(value) for value, _ in self.filters[name].extra["choices"]}
+            values = data.getlist(name)
+            if unknown := [value for value in values if value and value not in known]:
+                label = self.filters[name].label
+                self.ignored.extend((label, value) for value in unknown)
+                data.setlist(name, [value for value in values if value not in unknown])
+        return data
 
     @property
     def qs(self):

@@ -73,8 +73,9 @@ def cards_for(user) -> QuerySet[Resource]:
 
 
 def explorer_results(data, user) -> tuple[ResourceFilter, QuerySet[Resource]]:
-    """The explorer's filter set for `data` and its results (none while it is invalid)."""
-    filterset = ResourceFilter(data, queryset=cards_for(user))
+    """The explorer's filter set for `data` and its results (none while it is invalid).
+    Unknown choices are left out and listed in the filter set's `ignored`."""
+    filterset = ResourceFilter(data, queryset=cards_for(user), ignore_invalid=True)
     return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
 
 

@@ -549,3 +549,10 @@ def test_the_docs_example_has_the_shape_of_a_real_response(client, catalogue):
     assert set(example["results"][0]) == set(real["results"][0])
     assert set(example["results"][0]["section"]) == set(real["results"][0]["section"])
     assert "curl 'http://testserver/api/resources/?type=course" in page
+
+
+@pytest.mark.parametrize("query", ["level=", "cost=", "type=", "tag=", "level=&cost=&section="])
+def test_an_empty_filter_value_means_any_in_the_api(client, catalogue, query):
+    response, body = get_json(client, f"/api/resources/?{query}")
+    assert response.status_code == 200
+    assert set(titles(body)) == {"MLflow", "Weights & Biases", "Designing Machine Learning Systems"}

@@ -200,3 +200,50 @@ def test_a_broad_search_counts_no_further_than_the_cap(client, monkeypatch):
     counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT")]
     assert len(counts) == 1
     assert "LIMIT 6" in counts[0]
+
+
+ALL_APPROVED = {"MLflow", "Weights & Biases", "Designing Machine Learning Systems"}
+
+
+@pytest.mark.parametrize(
+    "query", ["level=", "cost=", "type=", "tag=", "section=", "sort=", "level=&cost=&type="]
+)
+def test_an_empty_filter_value_means_any(client, catalogue, query):
+    response = client.get(f"/resources/?{query}")
+    assert set(titles(response)) == ALL_APPROVED
+    html = response.content.decode()
+    assert "Select a valid choice" not in html
+    assert "Left out" not in html
+
+
+def test_an_empty_value_beside_a_real_one_keeps_the_real_one(client, catalogue):
+    assert set(titles(client.get("/resources/?level=&level=intermediate"))) == {
+        "Designing Machine Learning Systems"
+    }
+
+
+@pytest.mark.parametrize(
+    "query,label,value",
+    [
+        ("level=guru", "level", "guru"),
+        ("cost=priceless", "cost", "priceless"),
+        ("type=spaceship", "type", "spaceship"),
+        ("section=nowhere", "section", "nowhere"),
+        ("sort=sideways", "sort by", "sideways"),
+    ],
+)
+def test_an_unknown_filter_value_is_left_out_with_a_short_note(
+    client, catalogue, query, label, value
+):
+    response = client.get(f"/resources/?{query}")
+    assert set(titles(response)) == ALL_APPROVED
+    html = response.content.decode()
+    assert f"Left out what the explorer does not know: {label} “{value}”." in html
+    assert "Select a valid choice" not in html
+    assert "not one of the available choices" not in html
+
+
+def test_an_unknown_value_leaves_the_known_filters_working(client, catalogue):
+    response = client.get("/resources/?type=tool&type=spaceship&cost=freemium")
+    assert titles(response) == ["Weights & Biases"]
+    assert "type “spaceship”" in response.content.decode()
