@@ -6,6 +6,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -52,3 +53,12 @@ def login_required_for_htmx(view_func: Callable) -> Callable:
         return protected(request, *args, **kwargs)
 
     return wrapper
+
+
+def swap_with_status(request: HttpRequest, template: str, context: dict, status: str):
+    """A fragment htmx swaps in place, followed by `status` for the page's live region
+    (#live-status in base.html, which no swap replaces), so screen readers hear the result."""
+    fragment = render_to_string(template, context, request)
+    if status:
+        fragment += render_to_string("partials/live_status.html", {"status": status}, request)
+    return HttpResponse(fragment)

@@ -6,12 +6,21 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
-from core.http import back_to_card, login_required_for_htmx
+from core.http import back_to_card, login_required_for_htmx, swap_with_status
 from resources import services
 from resources.models import Progress, ProgressState, Resource
+from resources.sections import done_counts
 
 CLEAR = "clear"
+# What the page's live region says after a change in place.
+PROGRESS_STATUS = {
+    ProgressState.SAVED: "Saved for later",
+    ProgressState.IN_PROGRESS: "Marked in progress",
+    ProgressState.DONE: "Marked done",
+    CLEAR: "No longer marked",
+}
 # The order the learning page lists the states in.
 LEARNING_GROUPS = (ProgressState.IN_PROGRESS, ProgressState.SAVED, ProgressState.DONE)
 
@@ -40,7 +49,11 @@ def set_progress(request, pk):
         return redirect(next_url)
     if request.htmx:
         resource.my_progress = state or ""
-        return render(request, "partials/progress_control.html", context)
+        response = swap_with_status(
+            request, "partials/progress_control.html", context, PROGRESS_STATUS[choice]
+        )
+        # The page's counters ("2 of 5 done") follow: static/js/progress.js.
+        return trigger_client_event(response, "progress-changed", done_counts(request.user))
     return redirect(next_url)
 
 

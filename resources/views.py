@@ -10,7 +10,7 @@ from taggit.models import Tag
 
 from accounts.permissions import verified_email_required_or_explain
 from core.cache import cache_page_for_anonymous
-from core.http import back_to_card
+from core.http import back_to_card, swap_with_status
 from resources import selectors, services
 from resources.forms import FlagForm, SuggestionForm, VoteForm
 from resources.models import Resource, Status, section_model
@@ -149,6 +149,11 @@ def withdraw_suggestion(request, pk):
     return redirect("resources:mine")
 
 
+def vote_status(my_vote: int, score: int) -> str:
+    done = {1: "Voted up", -1: "Voted down"}.get(my_vote, "Vote withdrawn")
+    return f"{done}, score {score}"
+
+
 @verified_email_required_or_explain
 @require_POST
 def vote(request, pk):
@@ -174,8 +179,11 @@ def vote(request, pk):
         return redirect(back_to_card(request, resource.get_absolute_url(), resource.pk))
     result.resource.my_vote = result.my_vote
     if request.htmx:
-        return render(
-            request, "partials/vote_widget.html", {"resource": result.resource, "can_vote": True}
+        return swap_with_status(
+            request,
+            "partials/vote_widget.html",
+            {"resource": result.resource, "can_vote": True},
+            vote_status(result.my_vote, result.resource.score),
         )
     return redirect(back_to_card(request, result.resource.get_absolute_url(), result.resource.pk))
 

@@ -6,8 +6,14 @@ from itertools import groupby
 
 from django.db.models import Count, F
 
-from resources.models import Progress, Resource, ResourceType
-from resources.sections import SectionNode, find_node, flatten, section_tree
+from resources.models import Resource, ResourceType
+from resources.sections import (  # noqa: F401  SectionNode: for roadmap.markdown_io
+    SectionNode,
+    attach_progress,
+    find_node,
+    flatten,
+    section_tree,
+)
 from resources.selectors import cards_for, reader_state
 from roadmap.models import Roadmap
 
@@ -30,26 +36,6 @@ def home_page(user) -> dict:
         "show_progress": show_progress,
         "done_total": sum(node.done_count for node in tree) if show_progress else 0,
     }
-
-
-def attach_progress(tree: list[SectionNode], user) -> bool:
-    """Give every node `done_count`: the user's done resources in it and below it.
-
-    One grouped query for the whole tree; False (and no query) for anonymous readers.
-    """
-    if not user.is_authenticated:
-        return False
-    done_by_section = Progress.objects.done_counts_by_section(user)
-
-    def count(node: SectionNode) -> int:
-        node.done_count = done_by_section.get(node.section.id, 0) + sum(
-            count(child) for child in node.children
-        )
-        return node.done_count
-
-    for node in tree:
-        count(node)
-    return True
 
 
 @dataclass

@@ -67,10 +67,10 @@ def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(
     sign_in(reader, base, "grace", PASSWORD)
     reader.goto(base + "/sections/articles/")
     card = reader.locator(f"#resource-{resource.pk}")
-    expect(card.locator(".score-value")).to_have_text("0")
+    expect(card.locator(".score-value")).to_have_text("Score 0")
     reader.evaluate("window.__sameDocument = true")
     card.get_by_role("button", name=re.compile("Vote up")).click()
-    expect(card.locator(".score-value")).to_have_text("1")
+    expect(card.locator(".score-value")).to_have_text("Score 1")
     expect(card.get_by_role("button", name=re.compile("Vote up"))).to_have_attribute(
         "aria-pressed", "true"
     )

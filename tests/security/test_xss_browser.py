@@ -48,7 +48,9 @@ TEXT_ATTRIBUTES = [
 FIND_INJECTIONS = """(textAttributes) => {
   const found = [];
   const urlAttributes = ['href', 'src', 'action', 'formaction', 'xlink:href', 'data',
-                         'hx-get', 'hx-post', 'hx-put', 'hx-delete', 'hx-patch'];
+                         'hx-get', 'hx-post', 'hx-put', 'hx-delete', 'hx-patch',
+                         'data-hx-get', 'data-hx-post', 'data-hx-put', 'data-hx-delete',
+                         'data-hx-patch'];
   for (const el of document.querySelectorAll('*')) {
     const tag = el.tagName.toLowerCase();
     if (['iframe', 'object', 'embed'].includes(tag)) found.push(`<${tag}>`);

@@ -1,0 +1,117 @@
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import VerifiedUserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long and unusual passphrase 42"
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
+
+
+def tab_to(page: Page, target, limit: int = 200) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError("Tab never reached the control")
+
+
+def done_of(done: int, total: int) -> re.Pattern:
+    """A progress bar's text: "Your progress in <section>: 1 of 5 done"."""
+    return re.compile(f": {done} of {total} done$")
+
+
+def is_focused(target) -> bool:
+    return target.evaluate("element => element === document.activeElement")
+
+
+@pytest.fixture
+def signed_in(live_server, small_roadmap, page: Page) -> Page:
+    VerifiedUserFactory(username="grace", password=PASSWORD)
+    sign_in(page, live_server.url, "grace")
+    return page
+
+
+def test_a_keyboard_vote_keeps_the_focus_and_is_announced(live_server, signed_in: Page):
+    page = signed_in
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(live_server.url + "/sections/courses/")
+    card = page.locator("article.card").first
+    up = card.get_by_role("button", name=re.compile("^Vote up"))
+    status = page.get_by_role("status")
+    expect(status).to_have_text("")
+
+    tab_to(page, up)
+    page.keyboard.press("Enter")
+    expect(up).to_have_attribute("aria-pressed", "true")  # swapped in place by htmx
+    expect(status).to_have_text("Voted up, score 1")
+    assert is_focused(up)
+
+    page.keyboard.press("Enter")  # pressing it again takes the vote back
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(status).to_have_text("Vote withdrawn, score 0")
+    assert is_focused(up)
+
+    down = card.get_by_role("button", name=re.compile("^Vote down"))
+    page.keyboard.press("Shift+Tab")  # nothing else of the card got in the way
+    assert not is_focused(down)
+    tab_to(page, down)
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Voted down, score -1")
+    assert is_focused(down)
+    assert errors == []
+
+
+def test_a_keyboard_progress_change_keeps_the_focus_and_updates_the_counters(
+    live_server, small_roadmap, signed_in: Page
+):
+    sections = {item.slug: item for item in small_roadmap.sections}
+    learning, courses = sections["learning-resources"], sections["courses"]
+    everything = len(learning.resources) + sum(
+        len(item.resources) for item in small_roadmap.sections if item.parent is learning
+    )
+    page = signed_in
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + "/sections/learning-resources/")
+    header = page.locator(".section-header .progress-text")
+    courses_bar = page.locator("#courses .progress-text")
+    contents = page.locator(".toc li", has_text=courses.title).locator(".count")
+    expect(header).to_have_text(done_of(0, everything))
+    expect(courses_bar).to_have_text(done_of(0, len(courses.resources)))
+    expect(contents).to_have_text(f"0/{len(courses.resources)} done")
+
+    done = page.locator("#courses article.card").first.get_by_role(
+        "button", name=re.compile("^Done")
+    )
+    tab_to(page, done)
+    page.keyboard.press("Enter")
+    expect(done).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("status")).to_have_text("Marked done")
+    assert is_focused(done)
+    expect(header).to_have_text(done_of(1, everything))
+    expect(courses_bar).to_have_text(done_of(1, len(courses.resources)))
+    expect(contents).to_have_text(f"1/{len(courses.resources)} done")
+    expect(contents).to_have_attribute("title", f"1 of {len(courses.resources)} done")
+    assert page.locator(".section-header progress").evaluate("bar => bar.value") == 1
+
+    page.keyboard.press("Enter")  # pressed again: no longer done
+    expect(page.get_by_role("status")).to_have_text("No longer marked")
+    expect(header).to_have_text(done_of(0, everything))
+    expect(contents).to_have_text(f"0/{len(courses.resources)} done")
+    assert is_focused(done)
+
+    page.reload()  # the page agrees with what was shown in place
+    expect(header).to_have_text(done_of(0, everything))
+    assert errors == []
