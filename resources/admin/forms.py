@@ -55,10 +55,13 @@ class ResourceAdminForm(forms.ModelForm):
 
 
 class RejectForm(forms.Form):
+    # Not an empty value: a radio whose value is "" would start out chosen.
+    ANOTHER_REASON = "another"
+
     preset = forms.ChoiceField(
         label="Reason",
         choices=[(reason, reason) for reason in REJECTION_REASONS]
-        + [("", "Another reason (write it below)")],
+        + [(ANOTHER_REASON, "Another reason (write it below)")],
         required=False,
         widget=forms.RadioSelect,
     )
@@ -72,6 +75,8 @@ class RejectForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         preset, details = data.get("preset", ""), data.get("details", "").strip()
+        if preset == self.ANOTHER_REASON:
+            preset = ""
         if preset and details:
             data["reason"] = f"{preset}: {details}"
         else:

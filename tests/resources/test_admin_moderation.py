@@ -704,3 +704,28 @@ def test_the_flag_page_is_read_only(admin_client):
     html = admin_client.get(reverse("admin:resources_flag_change", args=[flag.pk])).content
     assert b"Dead link" in html
     assert b'name="note"' not in html
+
+
+def test_the_reject_page_preselects_no_reason_and_is_styled_by_a_stylesheet(admin_client):
+    suggestion = SuggestionFactory()
+    page = admin_client.get(reverse("admin:resources_resource_reject", args=[suggestion.pk]))
+    html = page.content.decode()
+    assert "Another reason (write it below)" in html
+    assert " checked" not in html
+    assert "<style" not in html  # the Content Security Policy would block it
+    assert "/static/css/admin-moderation.css" in html
+
+
+def test_another_reason_needs_the_details_written_below(admin_client):
+    suggestion = SuggestionFactory()
+    reject_url = reverse("admin:resources_resource_reject", args=[suggestion.pk])
+    empty = admin_client.post(reject_url, {"apply": "Reject", "preset": "another"})
+    assert "Choose a reason or write one." in empty.content.decode()
+    admin_client.post(
+        reject_url, {"apply": "Reject", "preset": "another", "details": "A duplicate of #3"}
+    )
+    suggestion.refresh_from_db()
+    assert (suggestion.status, suggestion.rejection_reason) == (
+        Status.REJECTED,
+        "A duplicate of #3",
+    )
