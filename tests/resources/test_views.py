@@ -241,6 +241,42 @@ def test_a_vote_never_redirects_to_another_host(client, member):
     assert response["Location"] == resource.get_absolute_url()
 
 
+BAD_NEXT_VALUES = [
+    "foo",
+    "resources",
+    "account_logout",
+    "\ufffd",  # what Django makes of next=%FF
+    "/%FF",
+    "//evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example/",
+    "/\tevil",
+    "/%0d%0aSet-Cookie:x",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("next_value", BAD_NEXT_VALUES)
+def test_a_vote_with_a_next_that_is_not_a_local_path_returns_to_the_resource(
+    client, member, next_value
+):
+    resource = ResourceFactory()
+    response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up", "next": next_value})
+    assert response.status_code == 302
+    assert response["Location"] == resource.get_absolute_url()
+
+
+def test_a_vote_with_next_percent_ff_in_the_raw_body_returns_to_the_resource(client, member):
+    resource = ResourceFactory()
+    response = client.post(
+        f"/resources/{resource.pk}/vote/",
+        "value=up&next=%FF",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == resource.get_absolute_url()
+
+
 def test_a_vote_with_htmx_returns_the_updated_widget(client, member):
     resource = ResourceFactory()
     response = client.post(
