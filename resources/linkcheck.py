@@ -5,7 +5,6 @@ outside any transaction. `store_result` saves one outcome in a short transaction
 and raises a broken-link flag for moderators when a link has failed twice in a row.
 """
 
-import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,6 +25,7 @@ from resources.models import (
     Resource,
     Status,
 )
+from resources.normalize import is_public_address
 from resources.selectors import pages_changed
 
 DEFAULT_TIMEOUT = 10.0
@@ -92,23 +92,6 @@ class PublicAddressesOnly(httpcore.SyncBackend):
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 last_error = error
         raise last_error
-
-
-# IPv6 addresses that carry an IPv4 address (6to4, Teredo) or lie outside global unicast
-# (NAT64's 64:ff9b::/96, IPv4-compatible ::a.b.c.d, old site-local fec0::/10) could reach a
-# private IPv4 network through a gateway; only plain global unicast is public.
-_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
-_TUNNELS = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("2001::/32"))
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip not in _GLOBAL_UNICAST or any(ip in tunnel for tunnel in _TUNNELS):
-            return False
-    return ip.is_global and not ip.is_multicast
 
 
 def make_client(*, timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_CONCURRENCY):

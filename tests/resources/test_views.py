@@ -147,6 +147,10 @@ def test_a_valid_suggestion_is_saved_pending_and_listed_in_my_suggestions(client
         ("tags", "has space!", "not a valid tag"),
         ("description", "x" * 2001, "at most 2000"),
         ("title", "bad\x00null", "Null characters are not allowed"),
+        ("url", "https://good.example.org@evil.example.org/", "user name or password"),
+        ("url", "http://localhost:8000/admin/", "public web site"),
+        ("url", "http://169.254.169.254/latest/meta-data/", "public web site"),
+        ("url", "https://\u0430pple.com/", "mixes alphabets"),
     ],
 )
 def test_every_bad_input_gives_a_field_error(client, member, section, field, value, message):
