@@ -43,6 +43,29 @@ def test_signing_up_sends_one_verification_mail_and_shows_the_verification_page(
     assert "Verify your e-mail address" in page.content.decode()
 
 
+@pytest.mark.parametrize(
+    "username",
+    [
+        "admin",
+        "Admin",
+        "\u0430dmin",
+        "\u0430dm\u0456n",
+        "\uff41\uff44\uff4d\uff49\uff4e",
+        "r\u043e\u043et",
+    ],
+)
+def test_reserved_usernames_are_refused_even_spelled_with_look_alike_letters(client, username):
+    response = sign_up(client, username=username)
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+def test_a_username_in_another_script_is_welcome(client, mailoutbox):
+    assert sign_up(client, username="\u0430\u043d\u043d\u0430").status_code == 302
+    assert User.objects.filter(username="\u0430\u043d\u043d\u0430").exists()
+
+
 def test_a_new_account_starts_unverified_and_signed_out(client, mailoutbox):
     sign_up(client)
     user = User.objects.get(username="grace")

@@ -704,3 +704,22 @@ def test_the_flag_page_is_read_only(admin_client):
     html = admin_client.get(reverse("admin:resources_flag_change", args=[flag.pk])).content
     assert b"Dead link" in html
     assert b'name="note"' not in html
+
+
+def test_the_admin_refuses_a_local_link_and_strips_direction_overrides_from_titles(client):
+    client.force_login(make_superuser())
+    section = SectionFactory()
+    local = form_data(
+        ResourceFactory.build(section=section, url="http://127.0.0.1:8000/"), section=section.pk
+    )
+    response = client.post(reverse("admin:resources_resource_add"), local)
+    assert response.status_code == 200
+    assert "public web site" in response.content.decode()
+    spoofed = form_data(
+        ResourceFactory.build(
+            section=section, url="https://example.org/tool", title="Safe\u202egnp.exe\u200b"
+        ),
+        section=section.pk,
+    )
+    assert client.post(reverse("admin:resources_resource_add"), spoofed).status_code == 302
+    assert Resource.objects.get().title == "Safegnp.exe"
