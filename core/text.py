@@ -1,7 +1,10 @@
 """Plain text that users and content files give: what has no place in a title or a note."""
 
+import html
 import re
 import unicodedata
+
+import nh3
 
 # C0 controls but tab and newlines, DEL, zero-width spaces and joiners, direction marks,
 # embeddings, overrides and isolates, the word joiner and invisible operators, and the BOM.
@@ -33,3 +36,17 @@ def skeleton(value: str) -> str:
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", value).casefold())
     bare = "".join(char for char in folded if unicodedata.category(char) not in ("Mn", "Me", "Cf"))
     return bare.translate(_LOOK_ALIKES)
+
+
+def plain_text(value: str) -> str:
+    """Text with no markup left for a reader that takes it as HTML (an RSS title): tags are
+    dropped, entities read, again until nothing changes; spaces collapse."""
+    text = value or ""
+    for _ in range(4):
+        stripped = html.unescape(nh3.clean(text, tags=set()))
+        if stripped == text:
+            break
+        text = stripped
+    else:  # entities nested deeper than anyone types: drop the brackets that remain
+        text = text.replace("<", "").replace(">", "")
+    return " ".join(text.split())
