@@ -555,6 +555,17 @@ def test_each_decision_reports_what_it_did_by_title(admin_client):
     assert "Merged “Copy” into “Keeper”." in messages_of(merged)
 
 
+def test_merging_into_a_resource_whose_title_holds_braces_reports_it(admin_client):
+    keep = ResourceFactory(title="Config {x} and {} {0}")
+    duplicate = SuggestionFactory(title="Copy {y}")
+    merged = run_action(
+        admin_client, "merge_selected", [keep, duplicate], apply="Merge", target=keep.pk
+    )
+    assert merged.status_code == 200
+    assert "Merged “Copy {y}” into “Config {x} and {} {0}”." in messages_of(merged)
+    assert Resource.objects.get(pk=duplicate.pk).merged_into_id == keep.pk
+
+
 def test_a_decision_that_does_not_apply_is_a_warning_and_the_rest_still_happen(admin_client):
     pending, live = SuggestionFactory(title="Pending"), ResourceFactory(title="Live")
 
