@@ -1,4 +1,7 @@
-"""What a username may be: Django's characters, and never a reserved name in disguise."""
+"""What a username may be: Django's characters, and never a reserved name in disguise; and an
+e-mail address that mail can be sent to."""
+
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -24,3 +27,17 @@ class NotReservedUsernameValidator:
 
 # allauth runs these on every username it is given (ACCOUNT_USERNAME_VALIDATORS).
 username_validators = [UnicodeUsernameValidator(), NotReservedUsernameValidator()]
+
+
+def validate_mail_domain(email: str) -> None:
+    """Refuse an address whose domain mail cannot be sent to: one that IDNA cannot encode
+    (a label over 63 bytes once encoded), or that holds invisible characters IDNA drops."""
+    domain = email.rpartition("@")[2]
+    if any(unicodedata.category(char) == "Cf" for char in domain):
+        raise ValidationError("This e-mail address holds invisible characters.", code="invalid")
+    try:
+        domain.encode("idna")
+    except UnicodeError:
+        raise ValidationError(
+            "The domain of this e-mail address is not valid.", code="invalid"
+        ) from None
