@@ -6,8 +6,10 @@ and raises a broken-link flag for moderators when a link has failed twice in a r
 """
 
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,6 +66,44 @@ class CheckSummary:
     flagged: int = 0
 
 
+# When the link check running in this thread must end (time.monotonic()); None outside one.
+_deadline: ContextVar[float | None] = ContextVar("linkcheck_deadline", default=None)
+
+
+def _within_deadline(timeout: float | None) -> float | None:
+    """The timeout for one network operation, cut to what is left of the check's deadline:
+    httpx's timeouts restart with every byte, so a server that trickles a byte every few
+    seconds would otherwise hold a check for as long as it likes."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the check took longer than its time limit")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        tls = self._stream.start_tls(ssl_context, server_hostname, _within_deadline(timeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class PublicAddressesOnly(httpcore.SyncBackend):
     """Connects only to public addresses, unless settings allow others.
 
@@ -88,7 +128,10 @@ class PublicAddressesOnly(httpcore.SyncBackend):
         last_error: Exception = httpcore.ConnectError(f"{host}: no address")
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(
+                    address, port, _within_deadline(timeout), local_address, socket_options
+                )
+                return _DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 last_error = error
         raise last_error
@@ -115,7 +158,16 @@ def make_client(*, timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_
 
 
 def check_url(url: str, *, client: httpx.Client) -> LinkResult:
-    """HEAD the link, and GET it when HEAD is refused or its answer never came."""
+    """HEAD the link, and GET it when HEAD is refused or its answer never came; the whole
+    check, redirects and the GET included, ends within the client's read timeout."""
+    token = _deadline.set(time.monotonic() + (client.timeout.read or DEFAULT_TIMEOUT))
+    try:
+        return _check_url(url, client=client)
+    finally:
+        _deadline.reset(token)
+
+
+def _check_url(url: str, *, client: httpx.Client) -> LinkResult:
     try:
         response = client.head(url)
     except (httpx.TooManyRedirects, httpx.ConnectError, httpx.ConnectTimeout) as error:
