@@ -2,5 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import User
+from core.admin_guards import RefuseNulInChangelistFilters
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class SiteUserAdmin(RefuseNulInChangelistFilters, UserAdmin):
+    pass

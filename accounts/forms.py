@@ -4,6 +4,8 @@ repeat them are dropped."""
 from allauth.account import forms as allauth_forms
 from django.core.validators import MaxLengthValidator
 
+from accounts.validators import validate_mail_domain
+
 
 class _SiteWording:
     labels: dict[str, str] = {}
@@ -15,6 +17,9 @@ class _SiteWording:
             field.widget.attrs.pop("placeholder", None)
             field.label = self.labels.get(name, field.label)
             field.help_text = self.help_texts.get(name, field.help_text)
+        # An address mail cannot be sent to is refused before an account or a mail is made.
+        if "email" in self.fields:
+            self.fields["email"].validators.append(validate_mail_domain)
 
 
 LOGIN_MAX_LENGTH = 320  # the longest e-mail address allauth accepts

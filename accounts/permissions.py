@@ -2,13 +2,12 @@
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core.http import is_safe_url, redirect_to_login_page
+from core.http import is_safe_url, local_path_of, redirect_to_login_page
 
 # The answer is kept on the user object, which Django builds afresh for every request;
 # accounts.backends loads it with the user.
@@ -65,14 +64,7 @@ def _return_path(request: HttpRequest) -> str:
     """Where to come back to: this page, or for a form post the page that holds the form."""
     if request.method in ("GET", "HEAD"):
         return request.get_full_path()
-    for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):
-        if is_safe_url(request, candidate):
-            return _path_of(candidate)
-    return request.get_full_path()
-
-
-def _path_of(url: str) -> str:
-    parts = urlsplit(url)
-    query = f"?{parts.query}" if parts.query else ""
-    fragment = f"#{parts.fragment}" if parts.fragment else ""
-    return f"{parts.path or '/'}{query}{fragment}"
+    target = request.POST.get("next", "")
+    if is_safe_url(request, target):
+        return target
+    return local_path_of(request, request.headers.get("Referer", "")) or request.get_full_path()

@@ -216,6 +216,8 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "administrator", "moderator", "root", "staff", "me"]
+# The blacklist is also checked with look-alike letters folded (аdmin with a Cyrillic а).
+ACCOUNT_USERNAME_VALIDATORS = "accounts.validators.username_validators"
 # The site's templates show every label, so these forms drop the placeholders that repeat them.
 ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -11,10 +12,43 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 
+def is_local_path(url: str) -> bool:
+    """True for a path on this site: one leading slash, no backslash or control character,
+    and percent-escapes that decode as UTF-8. A bare word is refused, since `redirect()` would
+    read it as the name of a view."""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return False
+    try:
+        decoded = unquote(url, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    # U+FFFD is what Django makes of bytes in the request that were not UTF-8.
+    return not any(_is_control(char) or char == "\ufffd" for char in url + decoded)
+
+
+def _is_control(char: str) -> bool:
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+
+
 def is_safe_url(request: HttpRequest, url: str) -> bool:
-    return bool(url) and url_has_allowed_host_and_scheme(
+    """True for a local path (see is_local_path) that Django also finds on this host."""
+    return is_local_path(url) and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+
+
+def local_path_of(request: HttpRequest, url: str) -> str:
+    """The path, query and fragment of `url` if it points at this site (a local path, or a
+    full address on this host such as a Referer), otherwise ""."""
+    if not url or not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    path = f"{parts.path or '/'}{query}{fragment}"
+    return path if is_local_path(path) else ""
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
@@ -47,9 +81,8 @@ def login_required_for_htmx(view_func: Callable) -> Callable:
     @wraps(view_func)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated and request.htmx:
-            return redirect_to_login_page(
-                request, safe_next(request, request.headers.get("Referer", "") or "/")
-            )
+            referer = local_path_of(request, request.headers.get("Referer", ""))
+            return redirect_to_login_page(request, safe_next(request, referer or "/"))
         return protected(request, *args, **kwargs)
 
     return wrapper

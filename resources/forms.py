@@ -4,6 +4,7 @@ from django import forms
 from taggit.forms import TagField
 from taggit.utils import edit_string_for_tags
 
+from core.text import clean_text
 from resources.models import Cost, FlagReason, Level, Resource, ResourceType, section_model
 from resources.normalize import InvalidURL, normalize_url
 from resources.sections import flatten, section_tree
@@ -11,14 +12,6 @@ from resources.sections import flatten, section_tree
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 30
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
-CONTROL_CHARACTERS = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def clean_text(value: str) -> str:
-    """Drop control and direction-override characters that have no place in plain text."""
-    return CONTROL_CHARACTERS.sub("", value or "").strip()
 
 
 class SectionChoiceField(forms.ModelChoiceField):

@@ -5,10 +5,11 @@ outside any transaction. `store_result` saves one outcome in a short transaction
 and raises a broken-link flag for moderators when a link has failed twice in a row.
 """
 
-import ipaddress
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from resources.models import (
     Resource,
     Status,
 )
+from resources.normalize import is_public_address
 from resources.selectors import pages_changed
 
 DEFAULT_TIMEOUT = 10.0
@@ -64,6 +66,44 @@ class CheckSummary:
     flagged: int = 0
 
 
+# When the link check running in this thread must end (time.monotonic()); None outside one.
+_deadline: ContextVar[float | None] = ContextVar("linkcheck_deadline", default=None)
+
+
+def _within_deadline(timeout: float | None) -> float | None:
+    """The timeout for one network operation, cut to what is left of the check's deadline:
+    httpx's timeouts restart with every byte, so a server that trickles a byte every few
+    seconds would otherwise hold a check for as long as it likes."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the check took longer than its time limit")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        tls = self._stream.start_tls(ssl_context, server_hostname, _within_deadline(timeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class PublicAddressesOnly(httpcore.SyncBackend):
     """Connects only to public addresses, unless settings allow others.
 
@@ -88,27 +128,13 @@ class PublicAddressesOnly(httpcore.SyncBackend):
         last_error: Exception = httpcore.ConnectError(f"{host}: no address")
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(
+                    address, port, _within_deadline(timeout), local_address, socket_options
+                )
+                return _DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 last_error = error
         raise last_error
-
-
-# IPv6 addresses that carry an IPv4 address (6to4, Teredo) or lie outside global unicast
-# (NAT64's 64:ff9b::/96, IPv4-compatible ::a.b.c.d, old site-local fec0::/10) could reach a
-# private IPv4 network through a gateway; only plain global unicast is public.
-_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
-_TUNNELS = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("2001::/32"))
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip not in _GLOBAL_UNICAST or any(ip in tunnel for tunnel in _TUNNELS):
-            return False
-    return ip.is_global and not ip.is_multicast
 
 
 def make_client(*, timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_CONCURRENCY):
@@ -132,7 +158,16 @@ def make_client(*, timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_
 
 
 def check_url(url: str, *, client: httpx.Client) -> LinkResult:
-    """HEAD the link, and GET it when HEAD is refused or its answer never came."""
+    """HEAD the link, and GET it when HEAD is refused or its answer never came; the whole
+    check, redirects and the GET included, ends within the client's read timeout."""
+    token = _deadline.set(time.monotonic() + (client.timeout.read or DEFAULT_TIMEOUT))
+    try:
+        return _check_url(url, client=client)
+    finally:
+        _deadline.reset(token)
+
+
+def _check_url(url: str, *, client: httpx.Client) -> LinkResult:
     try:
         response = client.head(url)
     except (httpx.TooManyRedirects, httpx.ConnectError, httpx.ConnectTimeout) as error:

@@ -1,7 +1,9 @@
-"""Canonical forms of http(s) links, used to spot duplicate resource suggestions."""
+"""Canonical forms of http(s) links, used to spot duplicate resource suggestions, and the one
+place that decides what may be a resource link at all."""
 
 import ipaddress
 import re
+import socket
 import string
 import unicodedata
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit
@@ -40,6 +42,22 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"})
 _HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+# The last label of a host that browsers and resolvers read as an IPv4 address in any of its
+# forms (127.1, 0x7f.0.0.1, 2130706433).
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
+# Letters that show as blank space; nameprep keeps them, so they are looked for by name.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Scripts that are written together in one word (Japanese, Korean, Chinese with Latin).
+_SCRIPT_MIXES = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+)
+# IPv6 addresses that carry an IPv4 address (6to4, Teredo) or lie outside global unicast
+# (NAT64's 64:ff9b::/96, IPv4-compatible ::a.b.c.d, old site-local fec0::/10) could reach a
+# private IPv4 network through a gateway; only plain global unicast is public.
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+_TUNNELS = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("2001::/32"))
 
 _ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org"})
 _ARXIV_VIEWS = frozenset({"abs", "pdf", "html"})
@@ -59,16 +77,40 @@ NO_HOST = "Links must include a domain name, such as https://example.com."
 BAD_HOST = "The domain name in this link is not valid."
 BAD_PORT = "The port number in this link is not valid."
 MALFORMED = "This link is not a valid web address."
+USER_INFO = "Links must not contain a user name or password before the domain name."
+PRIVATE_HOST = "Links must point at a public web site, not a local or private address."
+DECEPTIVE_HOST = (
+    "The domain name in this link mixes alphabets or holds invisible characters, "
+    "which is how look-alike addresses are made."
+)
 
 
 class InvalidURL(ValueError):
     """Raised when a link is not an acceptable http(s) URL; the message is user-facing."""
 
 
-def normalize_url(url: str) -> str:
-    """Return the canonical https form of an http(s) link, or raise InvalidURL."""
+def is_public_address(address: str) -> bool:
+    """True for an IP address on the public internet: not loopback, private, link-local,
+    multicast, reserved, or an IPv6 form that can carry one of those."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip not in _GLOBAL_UNICAST or any(ip in tunnel for tunnel in _TUNNELS):
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
+def normalize_url(url: str, *, allow_private_hosts: bool = False) -> str:
+    """Return the canonical https form of an http(s) link, or raise InvalidURL.
+
+    Loopback, private and special addresses and localhost are refused unless
+    `allow_private_hosts` (tests that run a server on 127.0.0.1); no name is looked up."""
     parts = _split(url)
-    authority = _normalize_host(parts.hostname) + _port_suffix(parts)
+    host = _normalize_host(parts.hostname)
+    if not allow_private_hosts and _is_private_host(host):
+        raise InvalidURL(PRIVATE_HOST)
+    authority = host + _port_suffix(parts)
     segments = _path_segments(parts.path)
     params = parse_qsl(parts.query, keep_blank_values=True, errors="surrogateescape")
 
@@ -106,6 +148,9 @@ def _split(url: str) -> SplitResult:
         raise InvalidURL(NO_SCHEME)
     if parts.scheme not in ("http", "https"):
         raise InvalidURL(BAD_SCHEME)
+    # https://good.example.org@evil.example.org/ goes to evil.example.org.
+    if "@" in parts.netloc:
+        raise InvalidURL(USER_INFO)
     return parts
 
 
@@ -126,10 +171,60 @@ def _normalize_host(hostname: str | None) -> str:
         raise InvalidURL(BAD_HOST) from None
     if not _HOST.fullmatch(host):
         raise InvalidURL(BAD_HOST)
+    if _is_deceptive(hostname.removesuffix("."), host):
+        raise InvalidURL(DECEPTIVE_HOST)
+    host = _canonical_ipv4(host)
     # Strip repeatedly so the result is stable, but never strip a host down to a bare TLD.
     while host.startswith("www.") and host.count(".") > 1:
         host = host.removeprefix("www.")
     return host
+
+
+def _is_deceptive(written: str, encoded: str) -> bool:
+    """True if the host as written is not what it encodes to (IDNA quietly drops invisible
+    characters and folds look-alikes), holds a blank letter, or mixes scripts in a label."""
+    try:
+        shown = encoded.encode("ascii").decode("idna")
+    except UnicodeError:
+        return True
+    if written.isascii() and not encoded.startswith("xn--") and ".xn--" not in encoded:
+        return False
+    # Full-width letters fold to the very name they show (NFKC); anything else that IDNA
+    # changes, such as an invisible joiner it drops, makes the link lie about its host.
+    if written != encoded and unicodedata.normalize("NFKC", written).lower() != shown:
+        return True
+    return any(char in _INVISIBLE_LETTERS for char in shown) or any(
+        _mixes_scripts(label) for label in shown.split(".")
+    )
+
+
+def _mixes_scripts(label: str) -> bool:
+    scripts = {
+        unicodedata.name(char, "UNKNOWN").split()[0]
+        for char in label
+        if unicodedata.category(char).startswith("L")
+    }
+    return len(scripts) > 1 and not any(scripts <= mix for mix in _SCRIPT_MIXES)
+
+
+def _canonical_ipv4(host: str) -> str:
+    """Return a host that resolvers read as IPv4 in dotted-quad form; raise InvalidURL for a
+    numeric host that is no address."""
+    if not _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
+        return host
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        raise InvalidURL(BAD_HOST) from None
+
+
+def _is_private_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not is_public_address(host.strip("[]"))
+    except ValueError:  # a name, not an address
+        return False
 
 
 def _port_suffix(parts: SplitResult) -> str:

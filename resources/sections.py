@@ -43,10 +43,24 @@ def section_tree() -> list[SectionNode]:
     for node in nodes.values():
         parent = nodes.get(node.section.parent_id)
         (parent.children if parent else roots).append(node)
+    _lift_cycles(nodes, roots)
     for node in flatten(roots):
         for child in node.children:
             child.depth = node.depth + 1
     return roots
+
+
+def _lift_cycles(nodes: dict[int, SectionNode], roots: list[SectionNode]) -> None:
+    """Sections whose parents run in a circle reach no root and would vanish from the map;
+    each circle is cut at its first section, which becomes a root (the admin refuses them,
+    this is for rows written past it)."""
+    reached = {node.section.id for node in flatten(roots)}
+    for node in nodes.values():
+        if node.section.id in reached:
+            continue
+        nodes[node.section.parent_id].children.remove(node)
+        roots.append(node)
+        reached.update(found.section.id for found in flatten([node]))
 
 
 def find_node(tree: list[SectionNode], slug: str) -> SectionNode | None:

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from core.admin_guards import RefuseNulInChangelistFilters
 from roadmap.models import Roadmap, Section
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
     list_display = ["title", "slug", "parent", "position", "updated_at"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["parent"]

@@ -29,6 +29,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
+from core.text import clean_text
+
 DEFAULT_CONTENT_FILE = Path(__file__).resolve().parent / "content" / "mlops-roadmap.md"
 MAX_LINE_LENGTH = 8_000
 TOC_TITLES = frozenset({"table of contents", "table of content", "contents", "content", "toc"})
@@ -119,7 +121,7 @@ def parse_meta(body: str) -> dict[str, str]:
     for part in body.split("|"):
         key, sep, value = part.partition(":")
         if sep and key.strip():
-            meta[key.strip().lower()] = value.strip()
+            meta[key.strip().lower()] = clean_text(value)
     return meta
 
 
@@ -359,6 +361,7 @@ class _Reader:
     def _heading(self, token: Token, inline: Token) -> None:
         level, data = int(token.tag[1:]), self.data
         title = _plain(inline.children or []) if self.lenient else " ".join(inline.content.split())
+        title = clean_text(title)
         title = title[:200] if self.lenient else title
         self.last_resource = None
         self._drop(*token.map)
@@ -500,9 +503,9 @@ class _Reader:
         if description[:1] in SEPARATORS:
             description = description[1:].lstrip()
         return ResourceData(
-            title=ESCAPED.sub(r"\1", title),
+            title=clean_text(ESCAPED.sub(r"\1", title)),
             url=str(url).strip(),
-            description=description,
+            description=clean_text(description),
             line_number=number,
             meta=meta,
         )

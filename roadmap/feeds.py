@@ -10,6 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from taggit.models import Tag
 
+from core.text import plain_text
 from resources.models import Resource
 from resources.sections import find_node, flatten, section_tree
 
@@ -27,7 +28,11 @@ def newest_approved(resources=None):
 
 
 class NewResourcesFeed(Feed):
-    """Every resource newly approved on the site, newest first."""
+    """Every resource newly approved on the site, newest first.
+
+    Readers take RSS titles as HTML or as text, each its own way: titles, names and tags are
+    given as plain text with any markup dropped (feedgenerator escapes them once for XML);
+    descriptions are the sanitised HTML of the site's own pages."""
 
     description_template = "roadmap/feeds/resource_description.html"
 
@@ -51,7 +56,7 @@ class NewResourcesFeed(Feed):
         return newest_approved()
 
     def item_title(self, item: Resource) -> str:
-        return item.title
+        return plain_text(item.title)
 
     def item_link(self, item: Resource) -> str:
         return item.get_absolute_url()
@@ -63,10 +68,10 @@ class NewResourcesFeed(Feed):
         return item.approved_at
 
     def item_author_name(self, item: Resource) -> str | None:
-        return item.provider or None
+        return plain_text(item.provider) or None
 
     def item_categories(self, item: Resource) -> list[str]:
-        return sorted(tag.name for tag in item.tag_list)
+        return sorted(plain_text(tag.name) for tag in item.tag_list)
 
 
 class NewResourcesAtomFeed(NewResourcesFeed):
@@ -83,7 +88,7 @@ class SectionFeed(NewResourcesFeed):
         return node
 
     def title(self, node) -> str:
-        return f"{settings.SITE_NAME}: new in {node.section.title}"
+        return f"{settings.SITE_NAME}: new in {plain_text(node.section.title)}"
 
     def link(self, node) -> str:
         return node.section.get_absolute_url()
@@ -107,7 +112,7 @@ class TagFeed(NewResourcesFeed):
         return get_object_or_404(Tag, slug=slug)
 
     def title(self, tag: Tag) -> str:
-        return f"{settings.SITE_NAME}: new resources tagged #{tag.name}"
+        return f"{settings.SITE_NAME}: new resources tagged #{plain_text(tag.name)}"
 
     def link(self, tag: Tag) -> str:
         return reverse("tag", kwargs={"tag_slug": tag.slug})

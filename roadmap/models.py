@@ -1,8 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from core.markdown import render_markdown
+from core.text import clean_text
 
 
 class Section(models.Model):
@@ -43,6 +45,26 @@ class Section(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("roadmap:section", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        self.title = clean_text(self.title)
+        self.summary = clean_text(self.summary)
+        if self.parent_id is not None and self._would_be_its_own_ancestor():
+            raise ValidationError(
+                {"parent": "A section cannot be placed inside itself or one of its subsections."}
+            )
+
+    def _would_be_its_own_ancestor(self) -> bool:
+        seen = set()
+        ancestor_id = self.parent_id
+        while ancestor_id is not None and ancestor_id not in seen:
+            if self.pk is not None and ancestor_id == self.pk:
+                return True
+            seen.add(ancestor_id)
+            ancestor_id = (
+                Section.objects.filter(pk=ancestor_id).values_list("parent_id", flat=True).first()
+            )
+        return ancestor_id is not None  # a cycle above, even if it does not hold this section
 
 
 class Roadmap(models.Model):

@@ -46,7 +46,9 @@ def apply_decision(
         else:
             done.append(item)
     if done:
-        model_admin.message_user(request, done_message.format(describe(done)), messages.SUCCESS)
+        # Not str.format(): the message may hold a title, and a title may hold "{x}".
+        summary = done_message.replace("{}", describe(done), 1)
+        model_admin.message_user(request, summary, messages.SUCCESS)
     return done
 
 

@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from core.admin_guards import RefuseNulInChangelistFilters
 from resources.models import ModerationEvent
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(admin.ModelAdmin):
+class ModerationEventAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
     """Read-only for everyone, superusers included: the log is append-only."""
 
     list_display = ("created_at", "action", "resource_title", "moderator", "reason")

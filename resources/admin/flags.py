@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin_guards import RefuseNulInChangelistFilters
 from resources.admin.decisions import apply_decision, flag_count
 from resources.models import Flag
 from resources.moderation import FLAG_DECISIONS, accept_flag, dismiss_flag
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
     list_display = (
         "resource_link",
         "resource_status",

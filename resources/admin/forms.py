@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django import forms
 
+from core.text import clean_text
 from resources.models import Resource
 from resources.moderation import REJECTION_REASONS
 from resources.normalize import InvalidURL, normalize_url
@@ -35,6 +36,12 @@ class ResourceAdminForm(forms.ModelForm):
             "is_affiliated",
             "link_broken",
         )
+
+    def clean_title(self) -> str:
+        return clean_text(self.cleaned_data["title"])
+
+    def clean_provider(self) -> str:
+        return clean_text(self.cleaned_data["provider"])
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from taggit.models import Tag
 
+from core.admin_guards import RefuseNulInChangelistFilters
 from resources.admin.decisions import (
     ARCHIVE,
     PRESERVED_FILTERS,
@@ -103,7 +104,7 @@ class FlagInline(admin.TabularInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
     form = ResourceAdminForm
     list_display = (
         "title",

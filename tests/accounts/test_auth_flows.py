@@ -43,6 +43,29 @@ def test_signing_up_sends_one_verification_mail_and_shows_the_verification_page(
     assert "Verify your e-mail address" in page.content.decode()
 
 
+@pytest.mark.parametrize(
+    "username",
+    [
+        "admin",
+        "Admin",
+        "\u0430dmin",
+        "\u0430dm\u0456n",
+        "\uff41\uff44\uff4d\uff49\uff4e",
+        "r\u043e\u043et",
+    ],
+)
+def test_reserved_usernames_are_refused_even_spelled_with_look_alike_letters(client, username):
+    response = sign_up(client, username=username)
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+def test_a_username_in_another_script_is_welcome(client, mailoutbox):
+    assert sign_up(client, username="\u0430\u043d\u043d\u0430").status_code == 302
+    assert User.objects.filter(username="\u0430\u043d\u043d\u0430").exists()
+
+
 def test_a_new_account_starts_unverified_and_signed_out(client, mailoutbox):
     sign_up(client)
     user = User.objects.get(username="grace")
@@ -251,3 +274,35 @@ def test_a_huge_login_is_a_form_error_not_a_database_error(client):
     response = client.post("/accounts/login/", {"login": "x" * 60_000, "password": "secret"})
     assert response.status_code == 200
     assert "login" in response.context["form"].errors
+
+
+UNSENDABLE_ADDRESSES = [
+    "grace@" + "\u00e9" * 60 + ".com",  # a label IDNA cannot encode: over 63 bytes
+    "grace@exa\u00admple.com",  # a soft hyphen, which IDNA drops
+    "grace@ex\u200dample.com",  # a zero-width joiner
+]
+
+
+@pytest.mark.parametrize("email", UNSENDABLE_ADDRESSES)
+def test_signing_up_with_an_address_mail_cannot_reach_is_refused_and_creates_nothing(
+    client, mailoutbox, email
+):
+    response = sign_up(client, email=email)
+    assert response.status_code == 200
+    assert "email" in response.context["form"].errors
+    assert not User.objects.exists()
+    assert not EmailAddress.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("email", UNSENDABLE_ADDRESSES)
+def test_password_reset_for_an_address_mail_cannot_reach_is_a_form_error(client, mailoutbox, email):
+    response = client.post("/accounts/password/reset/", {"email": email})
+    assert response.status_code == 200
+    assert "email" in response.context["form"].errors
+    assert mailoutbox == []
+
+
+def test_an_address_with_an_international_domain_is_welcome(client, mailoutbox):
+    assert sign_up(client, email="grace@m\u00fcnchen.de").status_code == 302
+    assert len(mailoutbox) == 1

@@ -69,6 +69,22 @@ def test_anonymous_form_post_never_returns_to_another_host(client):
     assert response.url == "/accounts/login/?next=/contribute/"
 
 
+@pytest.mark.parametrize("next_value", ["account_logout", "foo", "\ufffd", "/\\evil.example"])
+def test_anonymous_form_post_ignores_a_next_that_is_not_a_local_path(client, next_value):
+    response = client.post(CONTRIBUTE, {"next": next_value})
+    assert response.url == "/accounts/login/?next=/contribute/"
+
+
+def test_anonymous_form_post_without_next_returns_to_the_referring_page_of_this_site(client):
+    response = client.post(CONTRIBUTE, HTTP_REFERER="http://testserver/sections/tools/?page=2")
+    assert response.url == "/accounts/login/?next=/sections/tools/%3Fpage%3D2"
+
+
+def test_anonymous_form_post_ignores_a_referer_of_another_host(client):
+    response = client.post(CONTRIBUTE, HTTP_REFERER="https://evil.example/sections/")
+    assert response.url == "/accounts/login/?next=/contribute/"
+
+
 def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client):
     response = client.post(CONTRIBUTE, {"next": "/sections/tools/"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200  # htmx acts on HX-Redirect, not on a 3xx

@@ -555,6 +555,17 @@ def test_each_decision_reports_what_it_did_by_title(admin_client):
     assert "Merged “Copy” into “Keeper”." in messages_of(merged)
 
 
+def test_merging_into_a_resource_whose_title_holds_braces_reports_it(admin_client):
+    keep = ResourceFactory(title="Config {x} and {} {0}")
+    duplicate = SuggestionFactory(title="Copy {y}")
+    merged = run_action(
+        admin_client, "merge_selected", [keep, duplicate], apply="Merge", target=keep.pk
+    )
+    assert merged.status_code == 200
+    assert "Merged “Copy {y}” into “Config {x} and {} {0}”." in messages_of(merged)
+    assert Resource.objects.get(pk=duplicate.pk).merged_into_id == keep.pk
+
+
 def test_a_decision_that_does_not_apply_is_a_warning_and_the_rest_still_happen(admin_client):
     pending, live = SuggestionFactory(title="Pending"), ResourceFactory(title="Live")
 
@@ -729,3 +740,22 @@ def test_another_reason_needs_the_details_written_below(admin_client):
         Status.REJECTED,
         "A duplicate of #3",
     )
+
+
+def test_the_admin_refuses_a_local_link_and_strips_direction_overrides_from_titles(client):
+    client.force_login(make_superuser())
+    section = SectionFactory()
+    local = form_data(
+        ResourceFactory.build(section=section, url="http://127.0.0.1:8000/"), section=section.pk
+    )
+    response = client.post(reverse("admin:resources_resource_add"), local)
+    assert response.status_code == 200
+    assert "public web site" in response.content.decode()
+    spoofed = form_data(
+        ResourceFactory.build(
+            section=section, url="https://example.org/tool", title="Safe\u202egnp.exe\u200b"
+        ),
+        section=section.pk,
+    )
+    assert client.post(reverse("admin:resources_resource_add"), spoofed).status_code == 302
+    assert Resource.objects.get().title == "Safegnp.exe"

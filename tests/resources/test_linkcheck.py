@@ -25,6 +25,7 @@ def check_urls(urls, **options) -> list[LinkResult]:
 TIMEOUT = 0.5
 SLOW_SECONDS = 2.0
 BUSY_SECONDS = 0.2
+TRICKLE_SECONDS = 0.3  # under TIMEOUT, so that no single read times out
 
 
 class Recorder:
@@ -79,6 +80,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/slow":
             time.sleep(SLOW_SECONDS)
             return self.reply(200, send_body)
+        if path == "/trickle":
+            return self.trickle()
         if path.startswith("/busy"):
             with self.recorder.lock:
                 self.recorder.in_flight += 1
@@ -90,6 +93,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.recorder.in_flight -= 1
             return self.reply(200, send_body)
         return self.reply(404, send_body)
+
+    def trickle(self):
+        """Headers a byte at a time: each read gets a byte before its timeout."""
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 40:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(TRICKLE_SECONDS)
+        except OSError:  # the checker gave up and hung up
+            pass
+        self.close_connection = True
 
     def reply(self, status: int, send_body: bool):
         body = b"hello\n"
@@ -254,6 +268,15 @@ def test_a_slow_server_times_out(server):
     assert "Timeout" in result.error
     # HEAD timed out, then GET did: well under the server's delay of each.
     assert time.monotonic() - started < SLOW_SECONDS
+
+
+def test_a_server_that_trickles_bytes_cannot_hold_a_check_beyond_its_timeout(server):
+    started = time.monotonic()
+    result = check(server.base + "/trickle")
+    assert result.status_code is None
+    assert "Timeout" in result.error
+    # One deadline for HEAD and GET together; the trickle alone would last 17 s.
+    assert time.monotonic() - started < TIMEOUT + 0.5
 
 
 def test_a_closed_port_is_a_network_error(closed_port_url):

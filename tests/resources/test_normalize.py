@@ -30,7 +30,6 @@ CANONICAL_FORMS = [
         "https://github.com/GokuMohandas/Made-With-ML?utm_source=chatgpt.com",
         "https://github.com/GokuMohandas/Made-With-ML",
     ),
-    ("https://user:token@github.com/iterative/dvc.git", "https://github.com/iterative/dvc.git"),
     (
         "https://github.com/iterative/dvc/blob/main/README.rst?plain=1#L10",
         "https://github.com/iterative/dvc/blob/main/README.rst?plain=1",
@@ -125,9 +124,8 @@ CANONICAL_FORMS = [
     ("https://example.com:443/a", "https://example.com/a"),
     ("http://example.com:80/a", "https://example.com/a"),
     ("https://example.com:8443/a", "https://example.com:8443/a"),
-    ("https://user:pass@EXAMPLE.com/a", "https://example.com/a"),
-    ("http://192.168.0.1/x", "https://192.168.0.1/x"),
-    ("https://[2001:DB8::1]:8080/x", "https://[2001:db8::1]:8080/x"),
+    ("http://93.184.215.14/x", "https://93.184.215.14/x"),
+    ("https://[2606:4700:4700::1111]:8080/x", "https://[2606:4700:4700::1111]:8080/x"),
     ("  https://example.com/page \n", "https://example.com/page"),
     # Paths and percent-encoding
     ("https://en.wikipedia.org/wiki/MLOps", "https://en.wikipedia.org/wiki/MLOps"),
@@ -276,6 +274,47 @@ REJECTED = [
     pytest.param("   ", id="blank"),
 ]
 
+DECEPTIVE = [
+    pytest.param("https://good.example.org@evil.example.org/", id="user-info"),
+    pytest.param("https://user:token@github.com/iterative/dvc.git", id="user-and-password"),
+    pytest.param("https://@example.com/", id="empty-user-info"),
+    pytest.param("https://\u0430pple.com/", id="cyrillic-a-in-latin-name"),
+    pytest.param("https://xn--pple-43d.com/", id="cyrillic-a-in-punycode"),
+    pytest.param("https://g\u03bfogle.com/", id="greek-omicron-in-latin-name"),
+    pytest.param("https://exa\u034fmple.com/", id="combining-grapheme-joiner"),
+    pytest.param("https://exa\ufe0fmple.com/", id="variation-selector"),
+    pytest.param("https://exa\u3164mple.com/", id="hangul-filler"),
+    pytest.param("https://exa\u2060mple.com/", id="word-joiner"),
+    pytest.param("https://exa\u00admple.com/", id="soft-hyphen"),
+]
+
+PRIVATE_HOSTS = [
+    "http://localhost/",
+    "http://LOCALHOST:8000/admin/",
+    "http://localhost./",
+    "http://app.localhost/",
+    "http://127.0.0.1/",
+    "http://127.1/",
+    "http://2130706433/",
+    "http://0x7f.0.0.1/",
+    "http://0177.0.0.1/",
+    "http://0.0.0.0/",
+    "http://10.0.0.5/",
+    "http://172.16.3.4/",
+    "http://192.168.1.1/router",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://100.64.0.1/",
+    "http://224.0.0.1/",
+    "http://255.255.255.255/",
+    "http://[::1]/",
+    "http://[::]/",
+    "http://[fe80::1]/",
+    "http://[fc00::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[64:ff9b::a00:1]/",
+    "http://[2002:7f00:1::]/",
+]
+
 VALID_EXAMPLES = sorted(
     {url for url, _ in CANONICAL_FORMS}
     | {url for param in SAME_RESOURCE_GROUPS for url in param.values[0]}
@@ -302,6 +341,46 @@ def test_different_resources_stay_distinct(first: str, second: str) -> None:
 def test_unsafe_or_malformed_links_are_rejected(url: str) -> None:
     with pytest.raises(InvalidURL):
         normalize_url(url)
+
+
+@pytest.mark.parametrize("url", DECEPTIVE)
+def test_links_that_hide_their_real_host_are_refused(url: str) -> None:
+    with pytest.raises(InvalidURL):
+        normalize_url(url)
+
+
+@pytest.mark.parametrize("url", PRIVATE_HOSTS)
+def test_loopback_private_and_special_addresses_are_refused(url: str) -> None:
+    with pytest.raises(InvalidURL, match="public web site"):
+        normalize_url(url)
+
+
+@pytest.mark.parametrize("url", PRIVATE_HOSTS)
+def test_private_addresses_are_accepted_when_asked_for(url: str) -> None:
+    assert normalize_url(url, allow_private_hosts=True).startswith("https://")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://8.8.8.8/dns", "https://8.8.8.8/dns"),
+        ("https://[2606:4700::1111]/", "https://[2606:4700::1111]"),
+        (
+            "https://\u044f\u043d\u0434\u0435\u043a\u0441.\u0440\u0444/",
+            "https://xn--d1acpjx3f.xn--p1ai",
+        ),
+        ("https://m\u00fcnchen.de/", "https://xn--mnchen-3ya.de"),
+        ("https://xn--mnchen-3ya.de/", "https://xn--mnchen-3ya.de"),
+        (
+            "https://\u65e5\u672c\u8a9e\u306e\u30b5\u30a4\u30c8.jp/",
+            "https://xn--u9jxf0b3ds196acvb2w6i.jp",
+        ),
+        ("https://v1.example.com/", "https://v1.example.com"),
+        ("https://1password.com/", "https://1password.com"),
+    ],
+)
+def test_public_addresses_and_single_script_names_are_accepted(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
 
 
 @pytest.mark.parametrize("url", VALID_EXAMPLES)

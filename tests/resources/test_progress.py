@@ -160,6 +160,16 @@ def test_a_foreign_next_address_is_ignored(client, reader):
     assert response.url == resource.get_absolute_url()
 
 
+@pytest.mark.parametrize(
+    "next_value", ["foo", "resources", "account_logout", "%FF", "\ufffd", "/\\evil.example"]
+)
+def test_a_next_that_is_not_a_local_path_is_ignored(client, reader, next_value):
+    resource = ResourceFactory()
+    response = client.post(set_url(resource), {"state": "saved", "next": next_value})
+    assert response.status_code == 302
+    assert response.url == resource.get_absolute_url()
+
+
 def test_clear_forgets_the_mark(client, reader):
     resource = ResourceFactory()
     mark(reader, [resource])

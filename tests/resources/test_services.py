@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from resources import services
 from resources.models import Flag, FlagStatus, Resource, Status, Vote
+from resources.normalize import InvalidURL
 from resources.scoring import hot_score, wilson_lower_bound
 from tests.factories import ResourceFactory, SectionFactory, UserFactory, VoteFactory
 
@@ -313,3 +314,19 @@ def test_pending_resources_cannot_be_flagged():
         services.flag_resource(
             user=UserFactory(), resource=ResourceFactory(status=Status.PENDING), reason="spam"
         )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://good.example.org@evil.example.org/",
+        "http://127.0.0.1:8000/",
+        "https://\u0430pple.com/",
+    ],
+)
+def test_create_resource_refuses_links_that_deceive_or_point_inside(section, url):
+    with pytest.raises(InvalidURL):
+        services.create_resource(
+            data={"title": "Looks fine", "url": url, "section": section}, status=Status.APPROVED
+        )
+    assert not Resource.objects.exists()

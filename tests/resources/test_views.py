@@ -147,6 +147,10 @@ def test_a_valid_suggestion_is_saved_pending_and_listed_in_my_suggestions(client
         ("tags", "has space!", "not a valid tag"),
         ("description", "x" * 2001, "at most 2000"),
         ("title", "bad\x00null", "Null characters are not allowed"),
+        ("url", "https://good.example.org@evil.example.org/", "user name or password"),
+        ("url", "http://localhost:8000/admin/", "public web site"),
+        ("url", "http://169.254.169.254/latest/meta-data/", "public web site"),
+        ("url", "https://\u0430pple.com/", "mixes alphabets"),
     ],
 )
 def test_every_bad_input_gives_a_field_error(client, member, section, field, value, message):
@@ -238,6 +242,42 @@ def test_a_vote_never_redirects_to_another_host(client, member):
     response = client.post(
         f"/resources/{resource.pk}/vote/", {"value": "up", "next": "https://evil.example/"}
     )
+    assert response["Location"] == resource.get_absolute_url()
+
+
+BAD_NEXT_VALUES = [
+    "foo",
+    "resources",
+    "account_logout",
+    "\ufffd",  # what Django makes of next=%FF
+    "/%FF",
+    "//evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example/",
+    "/\tevil",
+    "/%0d%0aSet-Cookie:x",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("next_value", BAD_NEXT_VALUES)
+def test_a_vote_with_a_next_that_is_not_a_local_path_returns_to_the_resource(
+    client, member, next_value
+):
+    resource = ResourceFactory()
+    response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up", "next": next_value})
+    assert response.status_code == 302
+    assert response["Location"] == resource.get_absolute_url()
+
+
+def test_a_vote_with_next_percent_ff_in_the_raw_body_returns_to_the_resource(client, member):
+    resource = ResourceFactory()
+    response = client.post(
+        f"/resources/{resource.pk}/vote/",
+        "value=up&next=%FF",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 302
     assert response["Location"] == resource.get_absolute_url()
 
 

@@ -149,3 +149,27 @@ def test_setext_headings_in_an_awesome_list_are_sections():
 def test_a_line_of_unclosed_badge_brackets_does_not_swallow_the_next_item():
     data = parse_awesome_list("## Tools\n- " + "[![" * 2_500 + "\n- [A](https://example.com/a)\n")
     assert [resource.title for resource in data.sections[0].resources] == ["A"]
+
+
+HIDDEN = "\u202e\u200b\u2066\ufeff"
+SPOOFED = f"""# Roadmap
+
+## Tools{HIDDEN}
+<!-- slug: tools | summary: Things{HIDDEN} to use -->
+
+- [Safe\u202egnp.exe](https://example.com/tool) - A\u200b tool.
+  <!-- type: tool | cost: free | provider: Evil\u202e Corp -->
+"""
+
+
+@pytest.mark.parametrize("parse", [parse_roadmap, parse_awesome_list])
+def test_direction_overrides_and_zero_width_characters_leave_titles_and_names(parse):
+    data = parse(SPOOFED)
+    section = data.sections[0]
+    resource = data.resources[0]
+    assert section.title == "Tools"
+    assert resource.title == "Safegnp.exe"
+    assert resource.description == "A tool."
+    if parse is parse_roadmap:
+        assert section.summary == "Things to use"
+        assert resource.meta["provider"] == "Evil Corp"

@@ -49,7 +49,7 @@ def test_site_rss_feed_is_valid_rss_with_title_link_description_author_and_tags(
     _, courses, _ = tree
     resource = ResourceFactory(
         section=courses,
-        title="Great <course> & more",
+        title="Great course & more",
         description="Learn **things**.",
         provider="Someone",
         tags=["mlflow", "ci-cd"],
@@ -59,7 +59,7 @@ def test_site_rss_feed_is_valid_rss_with_title_link_description_author_and_tags(
     assert channel.findtext("link") == "http://testserver/"
     assert channel.find(f"{ATOM}link").get("href") == "http://testserver/feeds/resources/rss/"
     [item] = channel.findall("item")
-    assert item.findtext("title") == "Great <course> & more"
+    assert item.findtext("title") == "Great course & more"
     assert item.findtext("link") == f"http://testserver/resources/{resource.pk}/"
     assert item.findtext("guid") == f"http://testserver/resources/{resource.pk}/"
     assert "<strong>things</strong>" in item.findtext("description")
@@ -90,6 +90,41 @@ def test_site_atom_feed_is_valid_atom_with_entries(client, tree):
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == "Someone"
     assert entry.findtext(f"{ATOM}published") and entry.findtext(f"{ATOM}updated")
     assert [category.get("term") for category in entry.findall(f"{ATOM}category")] == ["mlflow"]
+
+
+MARKUP_TITLES = [
+    ("Learn <b>Docker</b> & K8s", "Learn Docker & K8s"),
+    ('<img src=x onerror="alert(1)">Hi', "Hi"),
+    ("Escaped &lt;script&gt;alert(1)&lt;/script&gt; twice", "Escaped twice"),
+    ("x < y and y > z", "x < y and y > z"),
+]
+
+
+@pytest.mark.parametrize(("title", "expected"), MARKUP_TITLES)
+def test_feed_titles_are_plain_text_without_markup(client, tree, title, expected):
+    ResourceFactory(section=tree[2], title=title, provider="<i>Evil</i> Corp")
+    [item] = rss_channel(client.get("/feeds/resources/rss/")).findall("item")
+    assert item.findtext("title") == expected
+    assert item.findtext(f"{DC}creator") == "Evil Corp"
+    [entry] = atom_feed(client.get("/feeds/resources/atom/")).findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == expected
+
+
+def test_a_section_feed_title_is_plain_text_and_its_description_escaped_once(client):
+    SectionFactory(slug="odd", title="Tools <b>&</b> more")
+    channel = rss_channel(client.get("/feeds/sections/odd/rss/"))
+    assert channel.findtext("title") == "MLOps Roadmap: new in Tools & more"
+    # The RSS channel description is HTML: the name in it is escaped once, shown as typed.
+    assert "Tools &lt;b&gt;&amp;&lt;/b&gt; more" in channel.findtext("description")
+
+
+def test_feed_descriptions_carry_user_markup_escaped_once(client, tree):
+    ResourceFactory(section=tree[2], description="Tom & Jerry use <b>bold</b> and a < b")
+    description = rss_channel(client.get("/feeds/resources/rss/")).find("item/description").text
+    assert "Tom &amp; Jerry" in description
+    assert "&amp;amp;" not in description
+    assert "<b>bold</b>" in description  # sanitised HTML, as the site shows it
+    assert "a &lt; b" in description
 
 
 def test_feed_descriptions_are_the_sanitised_html(client, tree):

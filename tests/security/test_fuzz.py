@@ -87,6 +87,26 @@ NASTY = [
     "https://example.com/" + "a" * 3000,
     "a" * 10_000,
     "x" * 100_000,
+    # bare words: redirect() reads them as view names
+    "foo",
+    "resources",
+    "account_logout",
+    "admin:index",
+    # percent-escapes that are no UTF-8 (a lone surrogate, Latin-1, a stray byte)
+    "%ED%A0%80",
+    "%E9t%E9",
+    "%FF",
+    "\ufffd",
+    # text in other charsets read as UTF-8
+    "caf\u00c3\u00a9",
+    "\u82a5\u96e3",
+    # braces for str.format()
+    "{x}",
+    "{}",
+    "{0}",
+    "{{}}",
+    "{__class__}",
+    "Title {x} and {}",
 ]
 
 odd_text = st.one_of(
@@ -96,6 +116,11 @@ odd_text = st.one_of(
     st.integers(min_value=-(2**80), max_value=2**80).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
+# A lone surrogate cannot be sent as text; its UTF-8 bytes, escaped, can.
+lone_surrogate = st.integers(min_value=0xD800, max_value=0xDFFF).map(
+    lambda code: quote(chr(code).encode("utf-8", "surrogatepass"))
+)
+odd_text = st.one_of(odd_text, lone_surrogate)
 slugish = st.from_regex(r"[-a-zA-Z0-9_]{1,120}", fullmatch=True)
 
 
@@ -301,6 +326,49 @@ def test_signing_in_with_odd_input_never_signs_anyone_in(site, login, password, 
     assert SESSION_KEY not in client.session
 
 
+next_values = st.one_of(
+    odd_text,
+    st.sampled_from(["/", "/sections/tools/", "//evil.example/", "/\\evil.example", "/%0d%0a"]),
+    st.from_regex(r"[a-z_:]{1,30}", fullmatch=True),
+)
+
+
+@FUZZ
+@given(next_value=next_values, progress=st.booleans())
+def test_a_vote_or_progress_mark_with_any_next_returns_to_a_local_page(site, next_value, progress):
+    approved = site["approved"]
+    address, form = (
+        (f"/me/progress/{approved.pk}/", {"state": "done"})
+        if progress
+        else (f"/resources/{approved.pk}/vote/", {"value": "up"})
+    )
+    with rolled_back():
+        response = signed_in(site["reader"]).post(address, {**form, "next": next_value})
+        assert response.status_code == 302
+        location = response["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+
+
+@FUZZ
+@given(
+    raw=st.binary(max_size=200),
+    charset=st.sampled_from(["utf-8", "utf-16", "utf-32", "latin-1", "cp037", "shift_jis", "x"]),
+    multipart=st.booleans(),
+)
+def test_a_form_post_of_any_bytes_in_any_charset_is_never_a_500(site, raw, charset, multipart):
+    kind = "multipart/form-data; boundary=xyz" if multipart else "application/x-www-form-urlencoded"
+    with rolled_back():
+        client = signed_in(site["reader"])
+        client.raise_request_exception = False
+        response = client.generic(
+            "POST",
+            f"/resources/{site['approved'].pk}/vote/",
+            b"value=up&next=" + raw,
+            content_type=f"{kind}; charset={charset}",
+        )
+        assert response.status_code < 500
+
+
 # Query parameters and addresses
 
 FILTER_NAMES = ("q", "section", "type", "tag", "level", "cost", "sort", "page")
@@ -395,3 +463,15 @@ def test_a_profile_address_with_a_nul_is_a_404(site):
 def test_a_nul_in_the_explorers_tag_parameter_is_not_an_error(site, path):
     response = Client(raise_request_exception=False).get(path, {"tag": "a\x00b"})
     assert response.status_code == 200
+
+
+ADMIN_FILTER_NAMES = ("q", "status__exact", "tag", "section__id__exact", "cost__exact", "o", "p")
+
+
+@FUZZ
+@given(params=query(ADMIN_FILTER_NAMES))
+def test_the_admin_resource_list_answers_any_filter(site, params):
+    client = Client(raise_request_exception=False)
+    client.force_login(VerifiedUserFactory(username="boss", is_staff=True, is_superuser=True))
+    response = client.get("/admin/resources/resource/", params)
+    assert response.status_code in (200, 302)
