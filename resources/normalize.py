@@ -8,6 +8,8 @@ import string
 import unicodedata
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit
 
+from django.conf import settings
+
 MAX_URL_LENGTH = 2000
 
 TRACKING_PARAMETERS = frozenset(
@@ -101,11 +103,14 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def normalize_url(url: str, *, allow_private_hosts: bool = False) -> str:
+def normalize_url(url: str, *, allow_private_hosts: bool | None = None) -> str:
     """Return the canonical https form of an http(s) link, or raise InvalidURL.
 
     Loopback, private and special addresses and localhost are refused unless
-    `allow_private_hosts` (tests that run a server on 127.0.0.1); no name is looked up."""
+    `allow_private_hosts` (by default DJANGO_LINKCHECK_ALLOW_PRIVATE, for a private
+    deployment's own links); no name is looked up."""
+    if allow_private_hosts is None:
+        allow_private_hosts = settings.LINKCHECK_ALLOW_PRIVATE_ADDRESSES
     parts = _split(url)
     host = _normalize_host(parts.hostname)
     if not allow_private_hosts and _is_private_host(host):
