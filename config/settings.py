@@ -292,6 +292,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
     # The proxy terminates TLS and says so in X-Forwarded-Proto (see deploy/).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Rate limits count the reader's address, which the one proxy in front appends to
+    # X-Forwarded-For, not the proxy's own: else ten wrong passwords lock everyone out.
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

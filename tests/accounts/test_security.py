@@ -139,3 +139,39 @@ def test_a_flood_of_sign_in_posts_is_answered_429_not_with_an_error(client):
     ]
     assert set(statuses[:30]) == {200}
     assert statuses[30] == 429
+
+
+def test_behind_the_proxy_one_readers_wrong_passwords_do_not_lock_out_another(settings):
+    """Through deploy/'s layout every request comes from the proxy's address; the reader's
+    is the last entry of X-Forwarded-For, which the proxy appends."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    VerifiedUserFactory(username="victim", password=PASSWORD)
+    VerifiedUserFactory(username="target")
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
+    for _ in range(12):
+        attacker.post(LOGIN, {"login": "target", "password": "not the password"})
+    victim = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    response = victim.post(LOGIN, {"login": "victim", "password": PASSWORD})
+    assert response.status_code == 302
+    # A client cannot pick its own address: the proxy's entry is the one that counts.
+    spoofing = Client(HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9", **proxy)
+    refused = spoofing.post(LOGIN, {"login": "victim", "password": PASSWORD})
+    assert refused.status_code == 429 or "Too many" in refused.content.decode()
+
+
+def test_production_settings_trust_exactly_the_one_documented_proxy():
+    import subprocess
+    import sys
+
+    script = "import config.settings as s; print(getattr(s, 'ALLAUTH_TRUSTED_PROXY_COUNT', 0))"
+    base = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50}
+    for extra, expected in (({}, "1"), ({"DJANGO_BEHIND_PROXY": "false"}, "0")):
+        result = subprocess.run(  # noqa: S603 (our own interpreter and a fixed script)
+            [sys.executable, "-c", script],
+            env={**base, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout.strip() == expected
