@@ -22,16 +22,20 @@ def is_anonymous_request(request) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES and not request.htmx
 
 
-def cache_page_for_anonymous(view: Callable) -> Callable:
+def cache_page_for_anonymous(view: Callable | None = None, *, query: frozenset = frozenset()):
     """Let Django's cache middleware and the proxy keep the page for anonymous readers, for
-    PAGE_CACHE_SECONDS (0: never): `Cache-Control: max-age` and an ETag; anyone else's
-    page is marked private, so that it is never stored."""
+    PAGE_CACHE_SECONDS (0: never): `Cache-Control: max-age` and an ETag. Anyone else's
+    page, and an address whose query names a parameter outside `query` (`?utm_x=...`
+    junk, which would fill the cache), is marked private, so that it is never stored."""
+    if view is None:
+        return lambda view: cache_page_for_anonymous(view, query=frozenset(query))
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         seconds = settings.PAGE_CACHE_SECONDS
-        if seconds > 0 and is_anonymous_request(request):
+        known = query.issuperset(request.GET.keys())
+        if seconds > 0 and known and is_anonymous_request(request):
             if response.status_code == 200 and not response.streaming:
                 set_response_etag(response)  # before it is stored, not on every hit
             patch_cache_control(response, max_age=seconds)

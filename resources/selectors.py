@@ -53,13 +53,12 @@ def reader_context(user) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
-def reader_state(resources, request) -> str:
-    """What cards of `resources` show that differs between readers: their votes, progress
-    and own suggestions among them, or for anonymous readers the page's address (in their
-    "Sign in to vote" links). Cached card lists are keyed by it."""
-    user = request.user
+def reader_state(resources, user) -> str:
+    """What cards of `resources` show that differs between signed-in readers: their votes,
+    progress and own suggestions among them. Their cached card lists are keyed by it
+    (anonymous readers get whole pages from the page cache instead)."""
     if not user.is_authenticated:
-        return f"anonymous {request.get_full_path()}"
+        return ""
     return ",".join(
         f"{resource.pk}:{resource.my_vote}:{resource.my_progress}:{int(own)}"
         for resource in resources

@@ -12,6 +12,7 @@ from accounts.permissions import verified_email_required_or_explain
 from core.cache import cache_page_for_anonymous
 from core.http import back_to_card, swap_with_status
 from resources import selectors, services
+from resources.filters import ResourceFilter
 from resources.forms import FlagForm, SuggestionForm, VoteForm
 from resources.models import Resource, Status, section_model
 from resources.normalize import InvalidURL
@@ -210,6 +211,8 @@ def flag(request, pk):
 
 
 EXPLORER_PAGE_SIZE = 20
+# The parameters an explorer address may carry and still be cached.
+EXPLORER_QUERY = frozenset([*ResourceFilter.Meta.fields, "page"])
 # The explorer counts at most this many matches: past it the count says "more than", and
 # the pages stop there (GitHub's search does the same); filters narrow the rest.
 EXPLORER_COUNT_CAP = 1000
@@ -238,7 +241,7 @@ class CappedPaginator(Paginator):
 
 
 @require_safe
-@cache_page_for_anonymous
+@cache_page_for_anonymous(query=EXPLORER_QUERY)
 def explorer(request, tag_slug=None):
     data = request.GET.copy()
     tag = None
@@ -255,7 +258,7 @@ def explorer(request, tag_slug=None):
     context = {
         "filter": filterset,
         "page": page,
-        "reader_state": selectors.reader_state(page.object_list, request),
+        "reader_state": selectors.reader_state(page.object_list, request.user),
         # What decides the cards shown, whatever else the address carries.
         "results_key": repr(sorted(filterset.form.cleaned_data.items()))
         if filterset.is_valid()

@@ -89,7 +89,7 @@ def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[
     return ids
 
 
-def section_page(slug: str, sort: str, request) -> dict | None:
+def section_page(slug: str, sort: str, user) -> dict | None:
     """A section with the best cards of it and of each section below it, grouped by type,
     and its place in the reading order; None when there is no such section."""
     tree = section_tree()
@@ -98,7 +98,6 @@ def section_page(slug: str, sort: str, request) -> dict | None:
         return None
     if sort not in SORTS:
         sort = "top"
-    user = request.user
     show_progress = attach_progress(tree, user)
     subtree = flatten([node])
     limits = {
@@ -143,7 +142,7 @@ def section_page(slug: str, sort: str, request) -> dict | None:
         "sort": sort,
         "sorts": SORTS,
         "show_progress": show_progress,
-        "reader_state": f"{reader_state(shown, request)};{done}",
+        "reader_state": f"{reader_state(shown, user)};{done}",
     }
 
 

@@ -14,9 +14,9 @@ def home(request):
 
 
 @require_safe
-@cache_page_for_anonymous
+@cache_page_for_anonymous(query={"sort"})
 def section_detail(request, slug):
-    page = section_page(slug, request.GET.get("sort", "top"), request)
+    page = section_page(slug, request.GET.get("sort", "top"), request.user)
     if page is None:
         raise Http404("No such section")
     return render(request, "roadmap/section.html", {**page, **reader_context(request.user)})

@@ -317,3 +317,22 @@ def test_a_page_cache_that_fails_after_a_vote_never_turns_it_into_an_error(
     monkeypatch.undo()
     assert response.status_code == 302
     assert Resource.objects.get(pk=resource.pk).upvotes == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/?utm_source=x", "/sections/tools/?utm_x=1", "/resources/?q=title&junk=1"]
+)
+def test_addresses_with_unknown_parameters_are_not_stored(client, resource, path):
+    """Junk query strings would each fill the cache with a page of their own."""
+    client.get(path)
+    retitle_silently(resource)
+    response = client.get(path)
+    assert "private" in response["Cache-Control"]
+    if "resources" in path or "sections" in path:
+        assert "Changed title" in response.content.decode()  # drawn afresh, cards included
+
+
+def test_addresses_with_known_parameters_are_stored(client, resource):
+    client.get("/resources/?q=title&sort=new&page=1")
+    retitle_silently(resource)
+    assert "Changed title" not in client.get("/resources/?q=title&sort=new&page=1").content.decode()
