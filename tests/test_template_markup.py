@@ -10,6 +10,8 @@ TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "templates").rglob(
 BARE_HTMX = re.compile(r"(?<![-\w])hx-[a-z-]+=")
 # aria-label is prohibited on generic elements: a span or div needs a role that takes a name.
 LABELLED_GENERIC = re.compile(r"<(span|div|p)\b(?![^>]*\brole=)[^>]*\baria-label=")
+# date:'c' prints microseconds, which a datetime attribute does not allow (three digits at most).
+ISO_DATETIME_WITH_MICROSECONDS = re.compile(r"""datetime="[^"]*\|date:['"]c['"]""")
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
@@ -20,3 +22,8 @@ def test_templates_use_data_hx_attributes(template):
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
 def test_no_aria_label_on_elements_without_a_role(template):
     assert not LABELLED_GENERIC.findall(template.read_text())
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
+def test_time_elements_have_valid_datetime_values(template):
+    assert not ISO_DATETIME_WITH_MICROSECONDS.findall(template.read_text())

@@ -1,0 +1,78 @@
+"""axe-core finds no accessibility violation on the main pages, light and dark.
+
+axe-core is not a Python package and CI installs no npm packages: the test runs where it is
+installed (`cd /tmp/a11y-tools && npm install axe-core`, or AXE_CORE_JS=path/to/axe.min.js)
+and is skipped elsewhere.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.factories import VerifiedUserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE_CANDIDATES = (
+    os.environ.get("AXE_CORE_JS", ""),
+    "/tmp/a11y-tools/node_modules/axe-core/axe.min.js",  # noqa: S108 (a local tool, read only)
+)
+PASSWORD = "a long and unusual passphrase 42"
+
+
+def find_axe() -> Path | None:
+    for candidate in AXE_CANDIDATES:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
+    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/)"))
+
+
+def axe_violations(page: Page, axe: Path) -> list[str]:
+    # The site's CSP forbids injected scripts; the context bypasses it for axe alone.
+    page.add_script_tag(path=str(axe))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        for violation in violations
+    ]
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "signed_in"])
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_home_section_and_explorer_have_no_axe_violations(
+    live_server, small_roadmap, browser: Browser, color_scheme, reader
+):
+    axe = find_axe()
+    if axe is None:
+        pytest.skip(
+            "axe-core is not installed locally: `cd /tmp/a11y-tools && npm install axe-core` "
+            "or set AXE_CORE_JS to axe.min.js"
+        )
+    [tools] = [item for item in small_roadmap.sections if item.title == "MLOps Tools and Platforms"]
+    base = live_server.url
+    context = browser.new_context(color_scheme=color_scheme, bypass_csp=True)
+    page = context.new_page()
+    if reader == "signed_in":
+        VerifiedUserFactory(username="grace", password=PASSWORD)
+        sign_in(page, base, "grace")
+
+    found = {}
+    for path in ("/", f"/sections/{tools.slug}/", "/resources/?q=mlops"):
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+        if violations := axe_violations(page, axe):
+            found[path] = violations
+    context.close()
+    assert found == {}
