@@ -54,7 +54,12 @@ migrations-check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Two workers: the machines have two cores, and half of a test's time is the database's.
-test: lint migrations-check
+# axe-core for the accessibility browser test (an npm package, so not in requirements-dev.txt).
+AXE := var/tools/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix var/tools --no-save --no-audit --no-fund --silent axe-core@4.14.1
+
+test: lint migrations-check $(AXE)
 	mkdir -p var/staticfiles  # whitenoise looks for it when the app starts
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
