@@ -21,10 +21,10 @@ from django.utils.text import slugify
 from resources.models import Cost, Level, Resource, ResourceType, Status
 from resources.normalize import InvalidURL, normalize_url
 from resources.scoring import hot_score
+from resources.sections import SectionNode, flatten, section_tree
 from resources.services import create_resource, find_duplicates
 from roadmap.content import ContentError, ResourceData, SectionData, parse_awesome_list
 from roadmap.models import Roadmap, Section
-from roadmap.selectors import SectionNode, flatten, section_tree
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_HEADING_LEVEL = 6

@@ -7,8 +7,7 @@ from itertools import groupby
 from django.db.models import Count, F
 
 from resources.models import Resource, ResourceType
-from resources.sections import (  # noqa: F401  SectionNode: for roadmap.markdown_io
-    SectionNode,
+from resources.sections import (
     attach_progress,
     find_node,
     flatten,

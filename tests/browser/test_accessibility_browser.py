@@ -5,12 +5,12 @@ copy). Without it the test is skipped locally and fails in CI.
 """
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.browser.helpers import PASSWORD, sign_in
 from tests.factories import VerifiedUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +19,6 @@ AXE_CANDIDATES = (
     os.environ.get("AXE_CORE_JS", ""),
     str(Path(__file__).resolve().parents[2] / "var/tools/node_modules/axe-core/axe.min.js"),
 )
-PASSWORD = "a long and unusual passphrase 42"
 
 
 def find_axe() -> Path | None:
@@ -27,14 +26,6 @@ def find_axe() -> Path | None:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
-    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/)"))
 
 
 def axe_violations(page: Page, axe: Path) -> list[str]:

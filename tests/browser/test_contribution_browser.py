@@ -7,18 +7,10 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from resources.models import Resource, Status
 from resources.moderation import approve_resource
+from tests.browser.helpers import PASSWORD, sign_in
 from tests.factories import VerifiedUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a long and unusual passphrase 42"
-
-
-def sign_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
 
 
 def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(

@@ -3,18 +3,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import PASSWORD, sign_in
 from tests.factories import VerifiedUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a long and unusual passphrase 42"
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
 
 
 def tab_to(page: Page, target, limit: int = 200) -> None:

@@ -4,11 +4,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from resources.models import Progress, Resource
+from tests.browser.helpers import PASSWORD, sign_in
 from tests.factories import VerifiedUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a long and unusual passphrase 42"
 
 
 def test_a_reader_without_javascript_votes_and_marks_progress_back_on_the_card(
@@ -19,10 +18,7 @@ def test_a_reader_without_javascript_votes_and_marks_progress_back_on_the_card(
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     base = live_server.url
-    page.goto(base + "/accounts/login/")
-    page.get_by_label(re.compile("Username or e-?mail", re.I)).fill("grace")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("^(Sign in|Log in)$", re.I)).click()
+    sign_in(page, base, "grace")
 
     page.goto(base + "/sections/courses/?sort=new")
     card = page.locator("article.card").first

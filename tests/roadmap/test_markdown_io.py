@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
 from resources.models import Resource, Status
+from resources.sections import flatten, section_tree
 from roadmap.content import parse_roadmap
 from roadmap.markdown_io import export_markdown, github_anchor
 from roadmap.models import Roadmap, Section
-from roadmap.selectors import flatten, section_tree
 from roadmap.services import load_roadmap
 from tests.factories import ResourceFactory, SectionFactory
 
