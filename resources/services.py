@@ -23,6 +23,7 @@ from resources.models import (
 )
 from resources.normalize import normalize_url
 from resources.scoring import hot_score, wilson_lower_bound
+from resources.tags import canonical_tags
 
 NEW_ACCOUNT_AGE = timedelta(days=7)
 NEW_ACCOUNT_PENDING_LIMIT = 3
@@ -156,7 +157,7 @@ def create_resource(
             resource.approved_at = timezone.now()
             resource.hot_score = hot_score(0, 0, resource.approved_at)
         _save_or_report_duplicate(resource)
-        resource.tags.set(data.get("tags") or [])
+        resource.tags.set(canonical_tags(data.get("tags") or []))
     return resource
 
 
@@ -184,7 +185,7 @@ def update_suggestion(*, user, resource: Resource, data: dict) -> Resource:
                 setattr(resource, name, data[name])
         resource.normalized_url = normalized
         _save_or_report_duplicate(resource)
-        resource.tags.set(data.get("tags") or [])
+        resource.tags.set(canonical_tags(data.get("tags") or []))
     return resource
 
 
