@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from taggit.models import Tag
 
 from resources.models import Resource, Status
-from resources.services import create_resource
+from resources.services import create_resource, fold_tags_into_canonical
 from resources.tags import ALIASES, CANONICAL_TAGS, TAGS, canonical_tag, canonical_tags
-from tests.factories import SectionFactory, VerifiedUserFactory
+from tests.factories import ResourceFactory, SectionFactory, VerifiedUserFactory
 from tests.resources.moderation_factories import SuggestionFactory, make_moderator
 from tests.resources.test_views import SUGGEST, form_data
 
@@ -153,3 +154,28 @@ def test_the_admin_form_folds_tags_when_a_moderator_edits_a_resource(client):
     )
     assert response.status_code == 302
     assert sorted(tag.name for tag in resource.tags.all()) == ["case-study", "model-serving"]
+
+
+@pytest.mark.django_db
+def test_stored_alias_tags_merge_into_the_canonical_tag_and_keep_their_resources():
+    both = ResourceFactory(tags=["case-studies", "case-study"])
+    alias_only = ResourceFactory(tags=["case-studies", "Serving"])
+    canonical_only = ResourceFactory(tags=["case-study"])
+
+    merged = fold_tags_into_canonical()
+
+    assert merged == {"case-studies": "case-study", "Serving": "model-serving"}
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["case-study", "model-serving"]
+    assert [tag.name for tag in both.tags.all()] == ["case-study"]
+    assert sorted(tag.name for tag in alias_only.tags.all()) == ["case-study", "model-serving"]
+    assert [tag.name for tag in canonical_only.tags.all()] == ["case-study"]
+    assert fold_tags_into_canonical() == {}
+
+
+@pytest.mark.django_db
+def test_an_old_link_to_a_merged_tag_redirects_to_the_canonical_tag(client):
+    ResourceFactory(tags=["case-study"])
+    response = client.get("/tags/case-studies/?level=beginner")
+    assert response.status_code == 301
+    assert response["Location"] == "/tags/case-study/?level=beginner"
+    assert client.get("/tags/no-such-tag/").status_code == 404
