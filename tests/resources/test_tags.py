@@ -179,3 +179,14 @@ def test_an_old_link_to_a_merged_tag_redirects_to_the_canonical_tag(client):
     assert response.status_code == 301
     assert response["Location"] == "/tags/case-study/?level=beginner"
     assert client.get("/tags/no-such-tag/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_searching_for_another_spelling_of_a_tag_finds_resources_with_the_tag(client):
+    ResourceFactory(title="Serving at scale", tags=["model-serving"])
+    ResourceFactory(title="Unrelated notes", tags=["git"])
+    html = client.get("/resources/?q=serving").content.decode()
+    assert "Serving at scale" in html
+    html = client.get("/resources/?q=online-serving").content.decode()
+    assert "Serving at scale" in html
+    assert "Unrelated notes" not in html
