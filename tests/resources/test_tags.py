@@ -57,6 +57,7 @@ def test_case_punctuation_plurals_and_aliases_fold_into_the_canonical_tag(typed,
 
 def test_a_tag_outside_the_vocabulary_is_kept_in_lower_case_with_hyphens():
     assert canonical_tag("Graph Neural_Networks") == "graph-neural-networks"
+    assert canonical_tag("has space!") == "has-space"
 
 
 def test_repeats_and_blanks_are_dropped_in_first_seen_order():
