@@ -12,6 +12,7 @@ from taggit.models import Tag, TaggedItem
 
 from resources.models import Cost, Level, Resource, ResourceType
 from resources.sections import find_node, flatten, section_tree
+from resources.tags import canonical_tag
 
 SORTS = {"top": "Top", "new": "New", "trending": "Trending"}
 SEARCH_CONFIG = "english"
@@ -31,10 +32,14 @@ def search_terms(text: str) -> list[str]:
 
 
 def tagged_with_any(terms: list[str]):
-    """A condition: the resource carries a tag named like one of the terms."""
+    """A condition: the resource carries a tag named like one of the terms, or like the
+    canonical tag a term is another spelling of (serving finds model-serving)."""
     names = Q()
     for term in terms:
-        names |= Q(tag__name__iexact=term.strip("#,"))
+        term = term.strip("#,")
+        names |= Q(tag__name__iexact=term)
+        if (canonical := canonical_tag(term)) and canonical != term.casefold():
+            names |= Q(tag__name=canonical)
     return Exists(
         TaggedItem.objects.filter(
             names,

@@ -8,6 +8,7 @@ from core.text import clean_text
 from resources.models import Cost, FlagReason, Level, Resource, ResourceType, section_model
 from resources.normalize import InvalidURL, normalize_url
 from resources.sections import flatten, section_tree
+from resources.tags import CANONICAL_TAGS, canonical_tags
 
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 30
@@ -44,7 +45,10 @@ class SuggestionForm(forms.Form):
     )
     tags = TagField(
         required=False,
-        help_text=f"Up to {MAX_TAGS}, separated by commas, e.g. mlflow, monitoring.",
+        help_text=(
+            f"Up to {MAX_TAGS}, separated by commas, e.g. mlflow, monitoring. Other spellings "
+            "of a site tag are folded into it: case-studies becomes case-study."
+        ),
     )
     cost = forms.ChoiceField(choices=Cost.choices, initial=Cost.FREE)
     level = forms.ChoiceField(choices=[("", "Not specified"), *Level.choices], required=False)
@@ -61,8 +65,14 @@ class SuggestionForm(forms.Form):
         help_text="Moderators see this, and it is shown publicly as a disclosure.",
     )
 
+    tag_vocabulary = CANONICAL_TAGS
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The browser offers the site's tags while typing the first one (no JavaScript).
+        if self.auto_id:
+            tags_id = self.auto_id % self.add_prefix("tags")
+            self.fields["tags"].widget.attrs["list"] = f"{tags_id}_vocabulary"
         sections = section_choices()
         # Reading order and indentation without a query per option.
         self.fields["section"].choices = [("", "Choose where it belongs")] + [
@@ -93,8 +103,7 @@ class SuggestionForm(forms.Form):
         return url
 
     def clean_tags(self) -> list[str]:
-        tags = [clean_text(tag).lower() for tag in self.cleaned_data["tags"]]
-        tags = sorted({tag for tag in tags if tag})
+        tags = sorted(canonical_tags(clean_text(tag) for tag in self.cleaned_data["tags"]))
         if len(tags) > MAX_TAGS:
             raise forms.ValidationError(f"Use at most {MAX_TAGS} tags.")
         for tag in tags:

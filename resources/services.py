@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.text import slugify
+from taggit.models import Tag, TaggedItem
 
 from resources.models import (
     Flag,
@@ -23,6 +25,7 @@ from resources.models import (
 )
 from resources.normalize import normalize_url
 from resources.scoring import hot_score, wilson_lower_bound
+from resources.tags import canonical_tag, canonical_tags
 
 NEW_ACCOUNT_AGE = timedelta(days=7)
 NEW_ACCOUNT_PENDING_LIMIT = 3
@@ -156,7 +159,7 @@ def create_resource(
             resource.approved_at = timezone.now()
             resource.hot_score = hot_score(0, 0, resource.approved_at)
         _save_or_report_duplicate(resource)
-        resource.tags.set(data.get("tags") or [])
+        resource.tags.set(canonical_tags(data.get("tags") or []))
     return resource
 
 
@@ -184,7 +187,7 @@ def update_suggestion(*, user, resource: Resource, data: dict) -> Resource:
                 setattr(resource, name, data[name])
         resource.normalized_url = normalized
         _save_or_report_duplicate(resource)
-        resource.tags.set(data.get("tags") or [])
+        resource.tags.set(canonical_tags(data.get("tags") or []))
     return resource
 
 
@@ -291,3 +294,37 @@ def set_progress(*, user, resource: Resource, state: str | None) -> Progress | N
             user=user, resource_id=resource.pk, defaults={"state": state}
         )
     return progress
+
+
+def fold_tags_into_canonical(*, tag_model=None, item_model=None) -> dict[str, str]:
+    """Merge every stored tag whose name is not canonical into its canonical tag (renamed in
+    place when that does not exist yet); returns old name -> new name. The models can be a
+    migration's historical ones."""
+    tag_model, item_model = tag_model or Tag, item_model or TaggedItem
+    merged = {}
+    with transaction.atomic():
+        for tag in list(tag_model.objects.order_by("pk")):
+            name = canonical_tag(tag.name)
+            if not name or name == tag.name:
+                continue
+            target = (
+                tag_model.objects.exclude(pk=tag.pk)
+                .filter(Q(name=name) | Q(slug=slugify(name)))
+                .first()
+            )
+            merged[tag.name] = name
+            if target is None:
+                tag.name, tag.slug = name, slugify(name)
+                tag.save(update_fields=["name", "slug"])
+                continue
+            tagged = set(
+                item_model.objects.filter(tag=target).values_list("content_type_id", "object_id")
+            )
+            for item in item_model.objects.filter(tag=tag):
+                if (item.content_type_id, item.object_id) in tagged:
+                    item.delete()
+                else:
+                    item.tag = target
+                    item.save(update_fields=["tag"])
+            tag.delete()
+    return merged

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from taggit.models import Tag
@@ -16,6 +17,7 @@ from resources.filters import ResourceFilter
 from resources.forms import FlagForm, SuggestionForm, VoteForm
 from resources.models import Resource, Status, section_model
 from resources.normalize import InvalidURL
+from resources.tags import canonical_tag
 
 SUGGESTED_TAGS = 24  # offered under the tags field while suggesting
 
@@ -246,7 +248,15 @@ def explorer(request, tag_slug=None):
     data = request.GET.copy()
     tag = None
     if tag_slug is not None:
-        tag = get_object_or_404(Tag, slug=tag_slug)
+        tag = Tag.objects.filter(slug=tag_slug).first()
+        if tag is None:
+            # Old links to a tag that was merged into its canonical one (case-studies).
+            canonical = canonical_tag(tag_slug)
+            if canonical != tag_slug and Tag.objects.filter(slug=canonical).exists():
+                url = reverse("tag", args=[canonical])
+                query = request.GET.urlencode()
+                return redirect(f"{url}?{query}" if query else url, permanent=True)
+            raise Http404("No such tag")
         if tag_slug not in data.getlist("tag"):
             data.appendlist("tag", tag_slug)
     filterset, results = selectors.explorer_results(data, request.user)

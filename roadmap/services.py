@@ -13,6 +13,7 @@ from resources.models import Cost, Level, Resource, ResourceType, Status
 from resources.normalize import InvalidURL, normalize_url
 from resources.scoring import hot_score
 from resources.services import create_resource, find_duplicates
+from resources.tags import canonical_tags
 from roadmap.content import (
     DEFAULT_CONTENT_FILE,
     ContentError,
@@ -135,8 +136,9 @@ def _load_resources(data: RoadmapData, sections: dict[str, Section], report: Loa
         changed = _update_fields(resource, values)
         if changed:
             resource.save(update_fields=[*changed, "updated_at"])
-        if sorted(tag.name for tag in resource.tags.all()) != sorted(item.tags):
-            resource.tags.set(item.tags)
+        tags = canonical_tags(item.tags)
+        if sorted(tag.name for tag in resource.tags.all()) != sorted(tags):
+            resource.tags.set(tags)
             changed.append("tags")
         report.add("resources", "updated" if changed else "unchanged")
     # Until votes separate them, ties sort newest first: date new rows so that the file's

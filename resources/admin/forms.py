@@ -9,6 +9,7 @@ from resources.models import Resource
 from resources.moderation import REJECTION_REASONS
 from resources.normalize import InvalidURL, normalize_url
 from resources.services import find_duplicates
+from resources.tags import canonical_tags
 
 
 class ResourceAdminForm(forms.ModelForm):
@@ -42,6 +43,9 @@ class ResourceAdminForm(forms.ModelForm):
 
     def clean_provider(self) -> str:
         return clean_text(self.cleaned_data["provider"])
+
+    def clean_tags(self) -> list[str]:
+        return canonical_tags(clean_text(tag) for tag in self.cleaned_data["tags"])
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]

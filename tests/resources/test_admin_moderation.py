@@ -332,7 +332,7 @@ def test_a_superuser_adding_a_resource_gets_a_normalized_url(client):
     )
 
 
-def test_a_resource_added_in_the_admin_waits_for_review_with_its_tags(client):
+def test_a_resource_added_in_the_admin_waits_for_review_with_its_tags_in_canonical_form(client):
     client.force_login(make_superuser())
     section = SectionFactory()
     response = client.post(
@@ -346,7 +346,7 @@ def test_a_resource_added_in_the_admin_waits_for_review_with_its_tags(client):
     assert response.status_code == 302
     added = Resource.objects.get()
     assert (added.status, added.submitted_by, added.approved_at) == (Status.PENDING, None, None)
-    assert sorted(tag.name for tag in added.tags.all()) == ["kubernetes", "serving"]
+    assert sorted(tag.name for tag in added.tags.all()) == ["kubernetes", "model-serving"]
     assert response.url == RESOURCES
 
 

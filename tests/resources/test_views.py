@@ -144,7 +144,7 @@ def test_a_valid_suggestion_is_saved_pending_and_listed_in_my_suggestions(client
         ("cost", "priceless", "Select a valid choice"),
         ("level", "guru", "Select a valid choice"),
         ("tags", ", ".join(f"t{n}" for n in range(6)), "at most 5 tags"),
-        ("tags", "has space!", "not a valid tag"),
+        ("tags", "c<script>", "not a valid tag"),
         ("description", "x" * 2001, "at most 2000"),
         ("title", "bad\x00null", "Null characters are not allowed"),
         ("url", "https://good.example.org@evil.example.org/", "user name or password"),
