@@ -197,9 +197,18 @@ class LearningPath:
     stages: list[StageGroup]
     order: list[Step]  # every step, in path order
     by_slug: dict[str, Step]
+    tree: list[SectionNode] = field(default_factory=list)
     show_status: bool = False
     next_step: Step | None = None
     status_counts: Counter = field(default_factory=Counter)
+
+    @property
+    def resource_total(self) -> int:
+        return sum(node.resource_count for node in self.tree)
+
+    @property
+    def done_total(self) -> int:
+        return sum(step.done for step in self.by_slug.values() if step.parent is None)
 
     def step_after(self, step: Step) -> Step | None:
         """The first step after `step` and everything below it."""
@@ -259,6 +268,7 @@ def learning_path(user=None) -> LearningPath:
         stages=stages,
         order=order,
         by_slug={step.section.slug: step for step in everything},
+        tree=tree,
     )
     if user is not None and user.is_authenticated:
         _attach_status(path, by_id, user)
@@ -302,6 +312,8 @@ def _attach_status(path: LearningPath, by_id: dict[int, Step], user) -> None:
     for group in path.stages:
         for step in group.steps:
             settle(step)
+    for step in by_id.values():
+        step.node.done_count = step.done
     path.show_status = True
     path.status_counts = Counter(step.status for step in path.order if step.status)
     path.next_step = next((step for step in path.order if _is_next(step)), None)
