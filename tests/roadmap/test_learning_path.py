@@ -379,3 +379,19 @@ def test_signed_in_status_on_the_map_costs_one_query_more_than_anonymous(client,
     progress = [q["sql"] for q in queries if "resources_progress" in q["sql"]]
     assert len(progress) == 1
     assert signed_in > anonymous
+
+
+@pytest.mark.parametrize("url", ["/", "/sections/core/"])
+def test_with_warm_caches_a_signed_in_readers_map_reads_no_tree_or_prerequisites(
+    client, path_file, settings, url
+):
+    settings.PAGE_CACHE_SECONDS = 60
+    user = VerifiedUserFactory()
+    mark(user, "python", 2)
+    client.force_login(user)
+    client.get(url)  # warms the section tree and the prerequisites
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    tables = " ".join(query["sql"] for query in queries)
+    assert "roadmap_prerequisite" not in tables
+    assert 'FROM "roadmap_section"' not in tables
