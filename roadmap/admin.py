@@ -6,8 +6,8 @@ from roadmap.models import Roadmap, Section
 
 @admin.register(Section)
 class SectionAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
-    list_display = ["title", "slug", "parent", "position", "updated_at"]
-    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["title", "slug", "parent", "position", "kind", "stage", "updated_at"]
+    list_filter = ["kind", "stage", ("parent", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["parent"]
     search_fields = ["title", "slug", "summary", "body"]
     prepopulated_fields = {"slug": ["title"]}

@@ -8,8 +8,13 @@ class RoadmapConfig(AppConfig):
 
     def ready(self) -> None:
         from resources.selectors import catalog_changed
-        from roadmap.models import Roadmap, Section
+        from roadmap.learning_path import prerequisites_changed
+        from roadmap.models import Prerequisite, Roadmap, Section
 
+        for signal in (post_save, post_delete):
+            signal.connect(
+                prerequisites_changed, sender=Prerequisite, dispatch_uid="pages-Prerequisite"
+            )
         for model in (Roadmap, Section):
             for signal in (post_save, post_delete):
                 signal.connect(

@@ -24,7 +24,13 @@ from resources.scoring import hot_score
 from resources.sections import SectionNode, flatten, section_tree
 from resources.services import create_resource, find_duplicates
 from roadmap.content import ContentError, ResourceData, SectionData, parse_awesome_list
-from roadmap.models import Roadmap, Section
+from roadmap.learning_path import (
+    builds_on_slugs,
+    path_values,
+    prerequisite_pairs,
+    prerequisites_changed,
+)
+from roadmap.models import Prerequisite, Roadmap, Section, SectionKind
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_HEADING_LEVEL = 6
@@ -86,12 +92,18 @@ def _resource_lines(resource: Resource) -> list[str]:
     return [line, f"  <!-- {' | '.join(meta)} -->"]
 
 
-def _section_lines(node: SectionNode, resources: list[Resource]) -> list[str]:
+def _section_lines(node: SectionNode, resources: list[Resource], builds_on: list[str]) -> list[str]:
     section = node.section
     level = min(node.depth + 2, MAX_HEADING_LEVEL)
     meta = f"slug: {section.slug}"
     if summary := _meta_value(section.summary):
         meta += f" | summary: {summary}"
+    if section.kind != SectionKind.STEP:
+        meta += f" | kind: {section.kind}"
+    if section.stage:
+        meta += f" | stage: {section.stage}"
+    if builds_on:
+        meta += f" | builds-on: {', '.join(builds_on)}"
     lines = [f"{'#' * level} {_one_line(section.title)}", f"<!-- {meta} -->", ""]
     if body := _lines(section.body):
         lines += [body, ""]
@@ -105,10 +117,15 @@ def _section_lines(node: SectionNode, resources: list[Resource]) -> list[str]:
 def export_markdown() -> str:
     """The approved roadmap as an awesome-list README that load_roadmap can read back.
 
-    Four queries, whatever the size of the roadmap.
+    Five queries, whatever the size of the roadmap.
     """
     roadmap = Roadmap.objects.filter(pk=1).first()
     order = flatten(section_tree())
+    slugs = {node.section.id: node.section.slug for node in order}
+    builds_on: dict[int, list[str]] = {}
+    for section_id, required_id in prerequisite_pairs():
+        if required_id in slugs:
+            builds_on.setdefault(section_id, []).append(slugs[required_id])
     resources = (
         Resource.objects.approved()
         .prefetch_related(Prefetch("tags", to_attr="tag_list"))
@@ -129,7 +146,9 @@ def export_markdown() -> str:
             lines.append(f"{'  ' * node.depth}- [{_escape_title(node.section.title)}](#{anchor})")
         lines += ["<!-- /toc -->", ""]
     for node in order:
-        lines += _section_lines(node, by_section.get(node.section.id, []))
+        lines += _section_lines(
+            node, by_section.get(node.section.id, []), builds_on.get(node.section.id, [])
+        )
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -372,6 +391,10 @@ class _Importer:
         parent_id = parent.id if parent else None
         position = self.next_position[parent_id]
         self.next_position[parent_id] += 1
+        try:
+            path = path_values(target.data)
+        except ContentError:  # an awesome list's own meta: the section is a plain step
+            path = {}
         target.section = Section.objects.create(
             slug=target.slug,
             title=target.title,
@@ -379,8 +402,24 @@ class _Importer:
             body=target.data.body,
             parent=parent,
             position=position,
+            **path,
         )
         self.report.sections_created.append(target.section)
+
+    def _link_prerequisites(self, created: list[_Target]) -> None:
+        """New sections build on the sections their `builds-on` slugs name, where those exist."""
+        slugs = {slug for target in created for slug in builds_on_slugs(target.data)}
+        found = {section.slug: section for section in Section.objects.filter(slug__in=slugs)}
+        Prerequisite.objects.bulk_create(
+            Prerequisite(section=target.section, requires=found[slug], position=position)
+            for target in created
+            for position, slug in enumerate(
+                slug
+                for slug in builds_on_slugs(target.data)
+                if slug in found and found[slug] != target.section
+            )
+        )
+        prerequisites_changed()  # bulk_create sends no signal
 
     # Resources -------------------------------------------------------------------------
 
@@ -483,10 +522,13 @@ class _Importer:
 
         if self.root is None and data.title and not Roadmap.objects.filter(pk=1).exists():
             Roadmap(title=data.title[:200], intro=data.intro).save()
+        created = []
         for item in data.sections:
             target = targets[id(item)]
             if target.needed and target.section is None:
                 self._create_section(target)
+                created.append(target)
+        self._link_prerequisites(created)
         self._create_resources(candidates)
         self.report.unreadable.sort(key=lambda pair: pair[0])
         self.report.skipped.sort(key=lambda pair: pair[0])

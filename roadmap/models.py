@@ -7,6 +7,17 @@ from core.markdown import render_markdown
 from core.text import clean_text
 
 
+class SectionKind(models.TextChoices):
+    STEP = "step", "Step on the path"
+    PAGE = "page", "Page (prose, not a step)"
+
+
+class Stage(models.TextChoices):
+    FOUNDATIONS = "foundations", "Foundations"
+    CORE = "core", "MLOps core"
+    PRODUCTION = "production", "Production and beyond"
+
+
 class Section(models.Model):
     """One node of the roadmap; sections nest (Learning Resources > Courses)."""
 
@@ -19,6 +30,16 @@ class Section(models.Model):
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField("body (Markdown)", blank=True)
     body_html = models.TextField(editable=False, blank=True)
+    kind = models.CharField(max_length=8, choices=SectionKind.choices, default=SectionKind.STEP)
+    # A top-level step's stage on the path; below the top, the group it is shown in.
+    stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
+    builds_on = models.ManyToManyField(
+        "self",
+        through="Prerequisite",
+        symmetrical=False,
+        related_name="leads_to",
+        blank=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -28,7 +49,13 @@ class Section(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="section_not_its_own_parent"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SectionKind.values), name="section_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=["", *Stage.values]), name="section_stage_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -65,6 +92,26 @@ class Section(models.Model):
                 Section.objects.filter(pk=ancestor_id).values_list("parent_id", flat=True).first()
             )
         return ancestor_id is not None  # a cycle above, even if it does not hold this section
+
+
+class Prerequisite(models.Model):
+    """`section` builds on `requires`; `position` keeps the content file's order."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="+")
+    requires = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["section", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "requires"], name="one_prerequisite_link"),
+            models.CheckConstraint(
+                condition=~Q(section=models.F("requires")), name="section_not_its_own_prerequisite"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section} builds on {self.requires}"
 
 
 class Roadmap(models.Model):

@@ -7,33 +7,30 @@ from itertools import groupby
 from django.db.models import Count, F
 
 from resources.models import Resource, ResourceType
-from resources.sections import (
-    attach_progress,
-    find_node,
-    flatten,
-    section_tree,
-)
+from resources.sections import flatten
 from resources.selectors import cards_for, reader_state
+from roadmap.learning_path import RULE, learning_path
 from roadmap.models import Roadmap
 
 SORTS = {"top": "Top", "new": "New"}
-# The best cards a section page shows of its own section and of each sub-section; the
-# explorer lists the rest.
-SECTION_LIMIT = 10
+# The best cards a topic page shows first of its own resources (all of them at ?all=1) and
+# of each sub-section.
+SECTION_LIMIT = 5
 SUBSECTION_LIMIT = 3
 UNION_TERMS = 400
 
 
 def home_page(user) -> dict:
-    """The map: every section with its counts, and the reader's done counts."""
-    tree = section_tree()
-    show_progress = attach_progress(tree, user)
+    """The map: the path's stages, topics and sub-topics with their counts, and for a
+    signed-in reader the status of each and their next step."""
+    path = learning_path(user)
     return {
         "roadmap": Roadmap.objects.filter(pk=1).first(),
-        "tree": tree,
-        "resource_total": sum(node.resource_count for node in tree),
-        "show_progress": show_progress,
-        "done_total": sum(node.done_count for node in tree) if show_progress else 0,
+        "path": path,
+        "resource_total": path.resource_total,
+        "show_progress": path.show_status,
+        "done_total": path.done_total if path.show_status else 0,
+        "status_rule": RULE,
     }
 
 
@@ -88,20 +85,21 @@ def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[
     return ids
 
 
-def section_page(slug: str, sort: str, user) -> dict | None:
-    """A section with the best cards of it and of each section below it, grouped by type,
-    and its place in the reading order; None when there is no such section."""
-    tree = section_tree()
-    node = find_node(tree, slug)
-    if node is None:
+def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict | None:
+    """A topic: its best few cards first (all of them, grouped by type, with `show_all`),
+    the best of each section below it, what it builds on and what comes next; None when
+    there is no such section."""
+    path = learning_path(user)
+    step = path.by_slug.get(slug)
+    if step is None:
         return None
+    tree, node = path.tree, step.node
     if sort not in SORTS:
         sort = "top"
-    show_progress = attach_progress(tree, user)
+    show_progress = path.show_status
     subtree = flatten([node])
-    limits = {
-        item.section.id: SECTION_LIMIT if item is node else SUBSECTION_LIMIT for item in subtree
-    }
+    own_limit = max(step.own_total, 1) if show_all else SECTION_LIMIT
+    limits = {item.section.id: own_limit if item is node else SUBSECTION_LIMIT for item in subtree}
     best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
     by_section: dict[int, list[Resource]] = {}
     for resource in cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort)):
@@ -131,9 +129,23 @@ def section_page(slug: str, sort: str, user) -> dict | None:
     done = ",".join(str(item.done_count) for item in subtree) if show_progress else ""
     reading_order = flatten(tree)
     index = next(i for i, item in enumerate(reading_order) if item is node)
+    if step.is_step:
+        following = step.leads_to or [after for after in [path.step_after(step)] if after]
+    else:
+        following = path.order[:1]
     return {
         "section": node.section,
         "node": node,
+        "step": step,
+        "path": path,
+        "builds_on": step.builds_on,
+        "following": following,
+        "leads_to": bool(step.leads_to),
+        "status_rule": RULE,
+        "show_all": show_all,
+        "section_limit": SECTION_LIMIT,
+        "own_best": by_section.get(node.section.id, []),
+        "own_total": step.own_total,
         "blocks": blocks,
         "breadcrumbs": _ancestors(reading_order, node),
         "previous": reading_order[index - 1] if index > 0 else None,

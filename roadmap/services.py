@@ -21,7 +21,8 @@ from roadmap.content import (
     RoadmapData,
     read_roadmap_file,
 )
-from roadmap.models import Roadmap, Section
+from roadmap.learning_path import check_prerequisites, path_values, prerequisites_changed
+from roadmap.models import Prerequisite, Roadmap, Section
 
 
 @dataclass
@@ -76,8 +77,10 @@ def resource_values(resource: ResourceData, section: Section) -> dict:
 
 
 def _load_sections(data: RoadmapData, report: LoadReport) -> dict[str, Section]:
+    prerequisites = check_prerequisites(data)
     existing = {section.slug: section for section in Section.objects.all()}
     loaded: dict[str, Section] = {}
+    outcomes: dict[str, str] = {}
     positions: Counter = Counter()
     for item in data.sections:
         if item.slug in loaded:
@@ -91,18 +94,52 @@ def _load_sections(data: RoadmapData, report: LoadReport) -> dict[str, Section]:
             "body": item.body,
             "parent": parent,
             "position": position,
+            **path_values(item),
         }
         section = existing.get(item.slug)
         if section is None:
             section = Section.objects.create(slug=item.slug, **values)
-            report.add("sections", "created")
+            outcomes[item.slug] = "created"
         elif changed := _update_fields(section, values):
             section.save(update_fields=[*changed, "updated_at"])
-            report.add("sections", "updated")
+            outcomes[item.slug] = "updated"
         else:
-            report.add("sections", "unchanged")
+            outcomes[item.slug] = "unchanged"
         loaded[item.slug] = section
+    for slug in set_prerequisites(sections=loaded, prerequisites=prerequisites):
+        if outcomes[slug] == "unchanged":
+            outcomes[slug] = "updated"
+    for outcome in outcomes.values():
+        report.add("sections", outcome)
     return loaded
+
+
+def set_prerequisites(
+    *, sections: dict[str, Section], prerequisites: dict[str, list[str]]
+) -> list[str]:
+    """Make each section build on exactly the sections its slugs name, in their order; the
+    slugs of the sections that changed. One query when nothing changes."""
+    current: dict[int, list[int]] = {}
+    for section_id, required_id in (
+        Prerequisite.objects.filter(section__in=list(sections.values()))
+        .order_by("section_id", "position", "id")
+        .values_list("section_id", "requires_id")
+    ):
+        current.setdefault(section_id, []).append(required_id)
+    changed = []
+    for slug, section in sections.items():
+        wanted = [sections[required].id for required in prerequisites.get(slug, [])]
+        if current.get(section.id, []) == wanted:
+            continue
+        Prerequisite.objects.filter(section=section).delete()
+        Prerequisite.objects.bulk_create(
+            Prerequisite(section=section, requires_id=required_id, position=position)
+            for position, required_id in enumerate(wanted)
+        )
+        changed.append(slug)
+    if changed:
+        prerequisites_changed()  # bulk_create sends no signal
+    return changed
 
 
 def _load_resources(data: RoadmapData, sections: dict[str, Section], report: LoadReport):

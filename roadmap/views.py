@@ -14,9 +14,10 @@ def home(request):
 
 
 @require_safe
-@cache_page_for_anonymous(query={"sort"})
+@cache_page_for_anonymous(query={"sort", "all"})
 def section_detail(request, slug):
-    page = section_page(slug, request.GET.get("sort", "top"), request.user)
+    show_all = request.GET.get("all") == "1"
+    page = section_page(slug, request.GET.get("sort", "top"), request.user, show_all=show_all)
     if page is None:
         raise Http404("No such section")
     return render(request, "roadmap/section.html", {**page, **reader_context(request.user)})

@@ -29,7 +29,7 @@ from resources.moderation import (
     merge_resources,
     reject_resource,
 )
-from roadmap.models import Roadmap
+from roadmap.models import Prerequisite, Roadmap
 from tests.factories import (
     ResourceFactory,
     SectionFactory,
@@ -85,6 +85,8 @@ def fill_every_model() -> None:
     Roadmap.objects.create(title="MLOps Roadmap", intro="The *whole* road, ünïcode included.")
     tools = SectionFactory(slug="tools", title="Tools & “quotes”", body="A [link](https://x.org)")
     tracking = SectionFactory(slug="tracking", title="Tracking", parent=tools)
+    basics = SectionFactory(slug="basics", title="Basics", kind="step", stage="foundations")
+    Prerequisite.objects.create(section=tracking, requires=basics)
 
     approved = ResourceFactory(
         title="Made With ML — 🚀",

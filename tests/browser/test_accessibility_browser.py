@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from resources.models import Progress, ProgressState, Resource
 from tests.browser.helpers import PASSWORD, sign_in
 from tests.factories import VerifiedUserFactory
 
@@ -55,11 +56,16 @@ def test_home_section_and_explorer_have_no_axe_violations(
     context = browser.new_context(color_scheme=color_scheme, bypass_csp=True)
     page = context.new_page()
     if reader == "signed_in":
-        VerifiedUserFactory(username="grace", password=PASSWORD)
+        grace = VerifiedUserFactory(username="grace", password=PASSWORD)
+        # Some progress, so that the map shows every status and a next step.
+        done, started = Resource.objects.filter(section__slug="courses").order_by("id")[:2]
+        Progress.objects.create(user=grace, resource=done, state=ProgressState.DONE)
+        Progress.objects.create(user=grace, resource=started, state=ProgressState.IN_PROGRESS)
         sign_in(page, base, "grace")
 
     found = {}
-    for path in ("/", f"/sections/{tools.slug}/", "/resources/?q=mlops"):
+    paths = ("/", f"/sections/{tools.slug}/", "/sections/courses/", "/resources/?q=mlops")
+    for path in paths:
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
         if violations := axe_violations(page, axe):

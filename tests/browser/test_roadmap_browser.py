@@ -18,7 +18,7 @@ def test_reader_follows_a_section_node_and_toggles_dark_mode(
     expect(page.get_by_role("heading", level=1)).to_have_text(small_roadmap.title)
     total = len(small_roadmap.resources)
     expect(page.locator(".hero .lead")).to_contain_text(f" {total} resources, ranked")
-    page.locator(".path-card", has_text=learning.title).click()
+    page.locator(".map-node", has_text=learning.title).click()
 
     # A section's page shows the resources of its sub-sections too.
     expect(page).to_have_url(live_server.url + "/sections/learning-resources/")

@@ -280,9 +280,9 @@ def test_home_shows_progress_for_each_section_node(client, reader, tree):
     mark(reader, resources[:3])
     html = client.get("/").content.decode()
     text = text_of(html)
-    assert "Your progress in Learning: 3 of 4 done" in text
-    assert "Your progress in Tools: 0 of 3 done" in text
-    assert "3/4 done" in text  # the Courses chip under Learning
+    # Courses: 3 of its 4 done is its 3 needed, so it and Learning above it are done.
+    assert "3/4 resources done Status: Done" in text
+    assert "0/3 resources done Status: Not started" in text  # Tools
     assert "You have done 3 of 7" in text
     assert 'href="/me/learning/"' in html
 

@@ -27,6 +27,8 @@ def change(client, section, **fields):
         "title": section.title,
         "summary": section.summary,
         "body": section.body,
+        "kind": section.kind,
+        "stage": section.stage,
         **fields,
     }
     return client.post(f"/admin/roadmap/section/{section.pk}/change/", data)

@@ -167,6 +167,7 @@ def public_pages(hostile) -> list[str]:
     return [
         f"{base}/",
         f"{base}/sections/hostile/",
+        f"{base}/sections/hostile/?all=1",  # every card, not only the best few
         f"{base}/resources/",
         f"{base}/resources/?q=script",
         f"{base}/tags/",
@@ -196,7 +197,7 @@ def test_the_submitters_own_pages_show_the_payloads_as_text(hostile, watched: Pa
 def test_links_made_from_user_input_are_safe_to_click(hostile, watched: Page):
     base = hostile["base"]
     first = hostile["resources"][0]
-    visit(watched, base + "/sections/hostile/")
+    visit(watched, base + "/sections/hostile/?all=1")
     card = watched.locator(f"#resource-{first.pk}")
 
     # The title links to the resource's own http(s) address, nothing else.
