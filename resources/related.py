@@ -4,7 +4,8 @@ compute_related.
 A reader "read" a resource when they voted it up or marked it done. Two resources are
 neighbours by the cosine of their readers, |A ∩ B| / √(|A|·|B|), counted only with at least
 MIN_SHARED_READERS readers in common: a popular resource shares readers with everything, and
-the cosine divides that away. A resource with fewer neighbours than NEIGHBOURS is filled up
+the cosine divides that away. Each reader counts with their latest SIGNALS_PER_READER
+signals. A resource with fewer neighbours than NEIGHBOURS is filled up
 from its own section, those sharing most tags first, then the best scored. Only approved
 resources take part, on either side.
 """
@@ -31,7 +32,11 @@ from resources.models import (
 
 NEIGHBOURS = 6
 MIN_SHARED_READERS = 3
+# A reader who voted up a thousand resources says little about any two of them, and costs a
+# million pairs: only each reader's latest signals count.
+SIGNALS_PER_READER = 150
 BATCH_SIZE = 5000
+SIGNALS_TABLE = "related_reader_signals"  # a temporary table, this connection's only
 
 
 @dataclass(frozen=True)
@@ -42,42 +47,61 @@ class RecomputeResult:
     pairs: int  # resource pairs with enough shared readers
 
 
-def _readers_sql() -> tuple[str, list]:
-    """Distinct (reader, resource) pairs: up-votes and finished resources, approved only."""
+def _readers_sql(per_reader: int) -> tuple[str, list]:
+    """Distinct (reader, resource) pairs: up-votes and finished resources, approved only,
+    each reader's latest `per_reader` of them."""
     vote, progress, resource = (
         Vote._meta.db_table,
         Progress._meta.db_table,
         Resource._meta.db_table,
     )
-    sql = (
-        f"SELECT v.user_id, v.resource_id FROM {vote} v "  # noqa: S608 - table names only
+    signals = (
+        f"SELECT v.user_id, v.resource_id, v.updated_at AS at FROM {vote} v "  # noqa: S608
         f"JOIN {resource} r ON r.id = v.resource_id WHERE v.value = %s AND r.status = %s "
-        f"UNION SELECT p.user_id, p.resource_id FROM {progress} p "
+        f"UNION SELECT p.user_id, p.resource_id, p.updated_at FROM {progress} p "
         f"JOIN {resource} r2 ON r2.id = p.resource_id WHERE p.state = %s AND r2.status = %s"
     )
-    return sql, [Vote.UP, Status.APPROVED, ProgressState.DONE, Status.APPROVED]
+    # A resource both voted up and done is one signal: the latest of the two counts.
+    sql = (
+        "SELECT user_id, resource_id FROM (SELECT user_id, resource_id, ROW_NUMBER() OVER "  # noqa: S608
+        "(PARTITION BY user_id ORDER BY MAX(at) DESC, resource_id DESC) AS nth "
+        f"FROM ({signals}) u GROUP BY user_id, resource_id) ranked WHERE nth <= %s"
+    )
+    return sql, [Vote.UP, Status.APPROVED, ProgressState.DONE, Status.APPROVED, per_reader]
 
 
-def co_reader_counts(min_shared: int) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+def co_reader_counts(
+    min_shared: int, per_reader: int = SIGNALS_PER_READER
+) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
     """Readers per resource, and (a, b, shared readers) for a < b with at least `min_shared`.
 
     The database counts the pairs (a self-join grouped by pair), so Python only sees pairs
     worth keeping."""
-    readers, params = _readers_sql()
-    with connection.cursor() as cursor:
+    readers, params = _readers_sql(per_reader)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Room to count the pairs in memory rather than in temporary files.
+            cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {SIGNALS_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {SIGNALS_TABLE} AS {readers}", params)
         cursor.execute(
-            f"SELECT resource_id, COUNT(*) FROM ({readers}) s GROUP BY resource_id",  # noqa: S608
-            params,
+            f"SELECT resource_id, COUNT(*) FROM {SIGNALS_TABLE} GROUP BY resource_id"  # noqa: S608
         )
         per_resource = dict(cursor.fetchall())
+        # A resource read by fewer than min_shared readers pairs with none: out of the join.
         cursor.execute(
-            f"WITH s AS ({readers}) "  # noqa: S608
-            "SELECT a.resource_id, b.resource_id, COUNT(*) FROM s a "
-            "JOIN s b ON a.user_id = b.user_id AND a.resource_id < b.resource_id "
+            f"DELETE FROM {SIGNALS_TABLE} WHERE resource_id IN (SELECT resource_id "  # noqa: S608
+            f"FROM {SIGNALS_TABLE} GROUP BY resource_id HAVING COUNT(*) < %s)",
+            [min_shared],
+        )
+        cursor.execute(
+            f"SELECT a.resource_id, b.resource_id, COUNT(*) FROM {SIGNALS_TABLE} a "  # noqa: S608
+            f"JOIN {SIGNALS_TABLE} b ON a.user_id = b.user_id AND a.resource_id < b.resource_id "
             "GROUP BY a.resource_id, b.resource_id HAVING COUNT(*) >= %s",
-            [*params, min_shared],
+            [min_shared],
         )
         pairs = cursor.fetchall()
+        cursor.execute(f"DROP TABLE {SIGNALS_TABLE}")
     return per_resource, pairs
 
 
