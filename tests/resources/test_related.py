@@ -103,9 +103,9 @@ def test_a_resource_without_readers_falls_back_to_its_section_sharing_most_tags_
     recompute_related(neighbours=3)
 
     assert neighbours(lonely) == [two_tags, one_tag, untagged]
-    assert set(
-        RelatedResource.objects.filter(resource=lonely).values_list("basis", flat=True)
-    ) == {RelatedBasis.TOPIC}
+    assert set(RelatedResource.objects.filter(resource=lonely).values_list("basis", flat=True)) == {
+        RelatedBasis.TOPIC
+    }
 
 
 def test_reader_neighbours_come_first_and_the_section_fills_the_rest(readers):
