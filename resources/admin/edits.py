@@ -9,7 +9,6 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from core.admin_guards import RefuseNulInChangelistFilters
@@ -60,7 +59,7 @@ class ProposalDecisionForm(forms.Form):
 
 @admin.register(EditProposal)
 class EditProposalAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
-    list_display = ("resource_link", "fields_changed", "proposer_name", "status", "created_at")
+    list_display = ("resource_title", "fields_changed", "proposer_name", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("resource__title", "resource__url", "reason", "proposer__username")
     list_select_related = ("resource", "proposer")
@@ -73,9 +72,8 @@ class EditProposalAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
         return False  # decided proposals are the resource's history
 
     @admin.display(description="resource", ordering="resource__title")
-    def resource_link(self, obj: EditProposal) -> str:
-        url = reverse("admin:resources_editproposal_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, obj.resource.title)
+    def resource_title(self, obj: EditProposal) -> str:
+        return obj.resource.title  # the admin links the first column to the review page
 
     @admin.display(description="changes")
     def fields_changed(self, obj: EditProposal) -> str:
