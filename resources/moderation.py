@@ -588,7 +588,8 @@ def _apply_changes(
                 _save(resource, original, saved)
         except IntegrityError:
             raise ModerationError(
-                "The new link was just taken by another resource; merge the two instead."
+                "The change could not be saved: its new link was just taken by another resource, "
+                "or its section removed. Reload the page and decide again."
             ) from None
     if "tags" in fields:
         resource.tags.set(changes["tags"])

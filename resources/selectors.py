@@ -144,8 +144,18 @@ def resource_history(resource: Resource) -> list[HistoryEntry]:
     return [HistoryEntry(proposal, history_changes(proposal, titles)) for proposal in proposals]
 
 
-def accepted_edit_count(user) -> int:
-    return EditProposal.objects.accepted().filter(proposer=user).count()
+RECENT_EDITS_SHOWN = 10
+
+
+def recent_accepted_edits(user, limit: int = RECENT_EDITS_SHOWN) -> QuerySet[EditProposal]:
+    """The member's latest accepted edits of resources still on the roadmap, one query."""
+    return (
+        EditProposal.objects.accepted()
+        .filter(proposer=user, resource__status=Status.APPROVED)
+        .select_related("resource")
+        .only("pk", "decided_at", "resource_id", "resource__title")
+        .order_by("-decided_at", "-id")[:limit]
+    )
 
 
 RELATED_SHOWN = 5

@@ -377,6 +377,7 @@ def profile(request, username):
             "member": member,
             "stats": selectors.contribution_stats(member),
             "edit_karma": selectors.EDIT_KARMA,
+            "recent_edits": selectors.recent_accepted_edits(member),
             "page": page,
             "is_owner": request.user.is_authenticated and request.user.pk == member.pk,
         },

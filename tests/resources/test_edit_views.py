@@ -329,3 +329,10 @@ def test_a_member_old_enough_is_not_limited_like_a_new_one(resource):
             user=reader, resource=ResourceFactory(), changes={"cost": "paid"}, reason="Paid."
         )
     assert EditProposal.objects.filter(proposer=reader).count() == 4
+
+
+def test_the_proposers_profile_credits_the_accepted_edit(client, resource, proposal):
+    accept_proposal(proposal=proposal, moderator=make_moderator())
+    html = client.get("/u/ada/").content.decode()
+    assert "<dt>Accepted edits</dt>\n      <dd>1</dd>" in html
+    assert f'href="/resources/{resource.pk}/history/"' in html
