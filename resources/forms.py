@@ -5,7 +5,15 @@ from taggit.forms import TagField
 from taggit.utils import edit_string_for_tags
 
 from core.text import clean_text
-from resources.models import Cost, FlagReason, Level, Resource, ResourceType, section_model
+from resources.models import (
+    EDITABLE_FIELDS,
+    Cost,
+    FlagReason,
+    Level,
+    Resource,
+    ResourceType,
+    section_model,
+)
 from resources.normalize import InvalidURL, normalize_url
 from resources.sections import flatten, section_tree
 from resources.tags import CANONICAL_TAGS, canonical_tags
@@ -27,6 +35,17 @@ def section_choices():
         node.section.tree_depth = node.depth
         ordered.append(node.section)
     return ordered
+
+
+def clean_url_field(url: str) -> str:
+    """A link a reader typed, refused unless it normalises and is http or https."""
+    try:
+        normalize_url(url)
+    except InvalidURL as error:
+        raise forms.ValidationError(str(error)) from error
+    if not url.lower().startswith(("http://", "https://")):
+        raise forms.ValidationError("Only http and https links are accepted.")
+    return url
 
 
 class SuggestionForm(forms.Form):
@@ -93,14 +112,7 @@ class SuggestionForm(forms.Form):
         return clean_text(self.cleaned_data["description"].replace("\r\n", "\n"))
 
     def clean_url(self) -> str:
-        url = self.cleaned_data["url"].strip()
-        try:
-            normalize_url(url)
-        except InvalidURL as error:
-            raise forms.ValidationError(str(error)) from error
-        if not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Only http and https links are accepted.")
-        return url
+        return clean_url_field(self.cleaned_data["url"].strip())
 
     def clean_tags(self) -> list[str]:
         tags = sorted(canonical_tags(clean_text(tag) for tag in self.cleaned_data["tags"]))
@@ -138,15 +150,49 @@ class FlagForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when you choose “Other”.",
     )
+    # A report can carry its fix, which moderators receive as a suggested edit.
+    new_url = forms.CharField(
+        label="Where it moved (optional)",
+        max_length=2000,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        help_text="With “Broken link”: the new address, if you found it.",
+    )
+    correct_cost = forms.ChoiceField(
+        label="What it really costs (optional)",
+        choices=[("", "I don't know"), *Cost.choices],
+        required=False,
+        help_text="With “Not free as stated”.",
+    )
 
     def clean_note(self) -> str:
         return clean_text(self.cleaned_data["note"])
 
+    def clean_new_url(self) -> str:
+        url = self.cleaned_data["new_url"].strip()
+        if url:
+            url = clean_url_field(url)
+        return url
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("reason") == FlagReason.OTHER and not cleaned.get("note"):
+        reason = cleaned.get("reason")
+        if reason == FlagReason.OTHER and not cleaned.get("note"):
             self.add_error("note", "Please say what is wrong when you choose “Other”.")
+        if cleaned.get("new_url") and reason != FlagReason.BROKEN_LINK:
+            self.add_error("new_url", "A new address goes with the reason “Broken link”.")
+        if cleaned.get("correct_cost") and reason != FlagReason.NOT_FREE:
+            self.add_error("correct_cost", "A cost goes with the reason “Not free as stated”.")
         return cleaned
+
+    def fix(self) -> dict:
+        """The correction the report carries, as suggested-edit changes (empty: none)."""
+        fix = {}
+        if url := self.cleaned_data.get("new_url"):
+            fix["url"] = url
+        if cost := self.cleaned_data.get("correct_cost"):
+            fix["cost"] = cost
+        return fix
 
 
 class VoteForm(forms.Form):
@@ -154,3 +200,27 @@ class VoteForm(forms.Form):
 
     def clean_value(self) -> int:
         return 1 if self.cleaned_data["value"] == "up" else -1
+
+
+class EditProposalForm(SuggestionForm):
+    """A suggested edit of a published resource: its fields, and why."""
+
+    reason = forms.CharField(
+        label="Why this change",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="A sentence for the moderators, e.g. “The course moved to a new address.”",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["is_affiliated"]  # a disclosure by the submitter, not a fact to edit
+
+    def clean_reason(self) -> str:
+        reason = clean_text(self.cleaned_data["reason"])
+        if not reason:
+            raise forms.ValidationError("Say in a few words why the change is right.")
+        return reason
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS if name in self.fields}

@@ -400,6 +400,8 @@ class ModerationAction(models.TextChoices):
     MERGED = "merged", "Merged"
     FLAG_DISMISSED = "flag_dismissed", "Flag dismissed"
     FLAG_ACCEPTED = "flag_accepted", "Flag accepted"
+    EDIT_ACCEPTED = "edit_accepted", "Edit accepted"
+    EDIT_DECLINED = "edit_declined", "Edit declined"
 
 
 class ModerationEventQuerySet(models.QuerySet):
@@ -451,6 +453,14 @@ class ModerationEvent(models.Model):
         related_name="moderation_events",
     )
     reason = models.TextField(blank=True)
+    proposal = models.ForeignKey(
+        "EditProposal",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_events",
+        help_text="The suggested edit this decision was about.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = ModerationEventQuerySet.as_manager()
@@ -470,3 +480,150 @@ class ModerationEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Moderation events cannot be deleted.")
+
+
+# Suggested edits: a reader proposes a correction to a published resource, a moderator
+# accepts all of it, some fields, or declines it. Accepted proposals are the public history.
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", "Waiting for review"
+    ACCEPTED = "accepted", "Accepted"
+    PARTLY_ACCEPTED = "partly_accepted", "Partly accepted"
+    DECLINED = "declined", "Declined"
+
+
+# What a reader may propose to change, in the order a diff lists them.
+EDITABLE_FIELDS = (
+    "title",
+    "url",
+    "resource_type",
+    "cost",
+    "level",
+    "provider",
+    "description",
+    "tags",
+    "section",
+)
+ACCEPTED_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.PARTLY_ACCEPTED)
+
+
+class EditProposalQuerySet(models.QuerySet):
+    def open(self) -> "EditProposalQuerySet":
+        return self.filter(status=ProposalStatus.OPEN)
+
+    def accepted(self) -> "EditProposalQuerySet":
+        return self.filter(status__in=ACCEPTED_STATUSES)
+
+    def for_history(self) -> "EditProposalQuerySet":
+        """Accepted edits, newest first, with who proposed and who accepted them."""
+        return (
+            self.accepted().select_related("proposer", "decided_by").order_by("-decided_at", "-id")
+        )
+
+
+class EditProposal(models.Model):
+    """A reader's proposed correction of a published resource, for moderators to decide."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="edit_proposals")
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="edit_proposals",
+    )
+    # {field: proposed value} for the fields it changes; tags are a sorted list of names,
+    # the section its id. `base` holds the same fields as they were when it was proposed.
+    changes = models.JSONField()
+    base = models.JSONField()
+    reason = models.CharField(max_length=500)
+    flag = models.ForeignKey(
+        Flag,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="edit_proposals",
+        help_text="The report this proposal came with.",
+    )
+    status = models.CharField(
+        max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decline_reason = models.TextField(blank=True)
+    # {field: [value before, value after]} for what accepting changed.
+    applied = models.JSONField(default=dict, blank=True)
+
+    objects = EditProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "suggested edit"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposer", "resource"],
+                condition=Q(status="open"),
+                name="one_open_proposal_per_reader",
+            ),
+            choices_check("status", ProposalStatus, "proposal_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(decided_at__isnull=False),
+                name="proposal_decided_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="proposal_declined_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["resource", "status", "decided_at"], name="proposal_history"),
+            models.Index(fields=["status", "created_at"], name="proposal_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Edit of {self.resource}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ProposalStatus.OPEN
+
+
+# Related resources, precomputed by manage.py compute_related (resources/related.py).
+
+
+class RelatedBasis(models.TextChoices):
+    READERS = "readers", "Shared readers"
+    TOPIC = "topic", "Same topic and tags"
+
+
+class RelatedResource(models.Model):
+    """One of a resource's precomputed neighbours, ranked from 1."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="neighbours")
+    related = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="neighbour_of")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    shared_readers = models.PositiveIntegerField(default=0)
+    basis = models.CharField(max_length=10, choices=RelatedBasis.choices)
+
+    class Meta:
+        ordering = ["resource", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "rank"], name="related_rank_unique"),
+            models.UniqueConstraint(fields=["resource", "related"], name="related_pair_unique"),
+            models.CheckConstraint(
+                condition=~Q(resource=models.F("related")), name="related_not_itself"
+            ),
+            choices_check("basis", RelatedBasis, "related_basis_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} → {self.related_id} (#{self.rank})"

@@ -7,6 +7,7 @@ approved resource, rejecting an archived one) raises ModerationError and records
 
 import difflib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -16,32 +17,45 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from resources.edits import (
+    FIELD_LABELS,
+    current_values,
+    history_changes,
+    section_titles_for,
+    stale_fields,
+)
 from resources.models import (
+    EDITABLE_FIELDS,
+    EditProposal,
     Flag,
     FlagStatus,
     ModerationAction,
     ModerationEvent,
     Progress,
+    ProposalStatus,
     Resource,
     Status,
     Vote,
 )
-from resources.services import recount_votes
+from resources.normalize import normalize_url
+from resources.services import find_duplicates, recount_votes
 
 logger = logging.getLogger(__name__)
 
 MODERATORS_GROUP = "Moderators"
 # What a moderator may do in the admin: nothing about users, groups or permissions.
-# resources/migrations/0003_moderators_group.py created the group with this same list.
+# resources/migrations/0003_moderators_group.py created the group with this list, less what
+# 0010_edit_proposals.py added.
 MODERATOR_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("resources", "resource"): ("view", "change"),
     ("resources", "flag"): ("view", "change"),
     ("resources", "moderationevent"): ("view",),
+    ("resources", "editproposal"): ("view", "change"),
     ("roadmap", "section"): ("view", "add", "change"),
     ("taggit", "tag"): ("view", "add", "change", "delete"),
     ("taggit", "taggeditem"): ("view",),
@@ -351,10 +365,11 @@ def submitter_record(user: AbstractBaseUser | None) -> dict[str, int]:
 
 
 def queue_counts() -> dict[str, int]:
-    """What waits for moderators: pending suggestions and open flags."""
+    """What waits for moderators: pending suggestions, open flags and suggested edits."""
     return {
         "pending": Resource.objects.filter(status=Status.PENDING).count(),
         "open_flags": Flag.objects.filter(status=FlagStatus.OPEN).count(),
+        "open_edits": EditProposal.objects.open().count(),
     }
 
 
@@ -405,6 +420,7 @@ def _record(
     reason: str = "",
     target: Resource | None = None,
     flag: Flag | None = None,
+    proposal: EditProposal | None = None,
 ) -> ModerationEvent:
     return ModerationEvent.objects.create(
         action=action,
@@ -414,6 +430,7 @@ def _record(
         flag=flag,
         moderator=moderator,
         reason=reason,
+        proposal=proposal,
     )
 
 
@@ -439,3 +456,165 @@ def _notify_submitter(resource: Resource, decision: Literal["approved", "rejecte
 def _host_and_first_segment(normalized_url: str) -> tuple[str, str]:
     parts = urlsplit(normalized_url)
     return parts.netloc, parts.path.strip("/").split("/", 1)[0]
+
+
+# Decisions on suggested edits
+
+
+def accept_proposal(
+    *,
+    proposal: EditProposal,
+    moderator: AbstractBaseUser,
+    fields: Iterable[str] | None = None,
+) -> EditProposal:
+    """Apply a suggested edit, all of it or the `fields` chosen, in one transaction; credit
+    and tell the proposer. A field changed since the proposal was made (by another accepted
+    edit) is never applied over the newer value: ModerationError names it."""
+    with transaction.atomic():
+        # The resource first, as every decision on it does: two acceptances of proposals on
+        # one resource run one after the other, and the second sees the first's changes.
+        resource = _lock_resource(proposal.resource)
+        locked = EditProposal.objects.select_for_update().get(pk=proposal.pk)
+        if not locked.is_open:
+            raise ModerationError(
+                f"This edit of “{resource.title}” is already {locked.get_status_display().lower()}."
+            )
+        if resource.status != Status.APPROVED:
+            raise ModerationError(
+                f"“{resource.title}” is {resource.get_status_display().lower()}: only edits of "
+                "resources on the roadmap can be accepted."
+            )
+        chosen = [name for name in EDITABLE_FIELDS if name in locked.changes]
+        if fields is not None:
+            wanted = set(fields)
+            if unknown := wanted - set(chosen):
+                raise ModerationError(
+                    f"The edit does not change {', '.join(sorted(unknown))}; choose among "
+                    f"{', '.join(FIELD_LABELS[name].lower() for name in chosen)}."
+                )
+            chosen = [name for name in chosen if name in wanted]
+        if not chosen:
+            raise ModerationError("Choose at least one field to accept, or decline the edit.")
+        if stale := [name for name in stale_fields(locked, resource) if name in chosen]:
+            names = ", ".join(FIELD_LABELS[name].lower() for name in stale)
+            raise ModerationError(
+                f"{names.capitalize()} of “{resource.title}” changed since this edit was "
+                "proposed; accept the other fields, or decline it."
+            )
+        before = current_values(resource, chosen)
+        applied = _apply_changes(resource, proposal.resource, locked.changes, chosen)
+        locked.applied = {name: [before[name], locked.changes[name]] for name in applied}
+        locked.status = (
+            ProposalStatus.ACCEPTED
+            if len(applied) == len(locked.changes)
+            else ProposalStatus.PARTLY_ACCEPTED
+        )
+        locked.decided_by = moderator
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["applied", "status", "decided_by", "decided_at"])
+        flag = locked.flag
+        if flag is not None and flag.status == FlagStatus.OPEN:
+            _resolve(flag, flag, FlagStatus.ACCEPTED, moderator)
+        _record(
+            action=ModerationAction.EDIT_ACCEPTED,
+            resource=resource,
+            moderator=moderator,
+            reason="Changed " + ", ".join(FIELD_LABELS[name].lower() for name in applied) + ".",
+            flag=flag,
+            proposal=locked,
+        )
+        _notify_proposer(locked, resource, "edit_accepted")
+    _copy_fields(locked, proposal, ["applied", "status", "decided_by", "decided_at"])
+    return locked
+
+
+def decline_proposal(
+    *, proposal: EditProposal, moderator: AbstractBaseUser, reason: str
+) -> EditProposal:
+    """Turn down a suggested edit with a reason the proposer is sent."""
+    reason = reason.strip()
+    if not reason:
+        raise ModerationError("A suggested edit can only be declined with a reason.")
+    with transaction.atomic():
+        resource = _lock_resource(proposal.resource)
+        locked = EditProposal.objects.select_for_update().get(pk=proposal.pk)
+        if not locked.is_open:
+            raise ModerationError(
+                f"This edit of “{resource.title}” is already {locked.get_status_display().lower()}."
+            )
+        locked.status = ProposalStatus.DECLINED
+        locked.decline_reason = reason
+        locked.decided_by = moderator
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decline_reason", "decided_by", "decided_at"])
+        _record(
+            action=ModerationAction.EDIT_DECLINED,
+            resource=resource,
+            moderator=moderator,
+            reason=reason,
+            flag=locked.flag,
+            proposal=locked,
+        )
+        _notify_proposer(locked, resource, "edit_declined")
+    _copy_fields(locked, proposal, ["status", "decline_reason", "decided_by", "decided_at"])
+    return locked
+
+
+def _apply_changes(
+    resource: Resource, original: Resource, changes: dict, fields: list[str]
+) -> list[str]:
+    """Set the chosen fields on the locked resource and save it; a new link is normalised and
+    refused when another resource holds it."""
+    plain = [name for name in fields if name not in ("tags", "section")]
+    for name in plain:
+        setattr(resource, name, changes[name])
+    saved = list(plain)
+    if "section" in fields:
+        resource.section_id = changes["section"]
+        saved.append("section")
+    if "url" in fields:
+        resource.normalized_url = normalize_url(changes["url"])
+        if existing := find_duplicates([resource.normalized_url], exclude_pk=resource.pk).get(
+            resource.normalized_url
+        ):
+            raise ModerationError(
+                f"The new link is already held by “{existing.title}” "
+                f"({existing.get_status_display().lower()}); merge the two instead."
+            )
+        saved.append("normalized_url")
+    if saved:
+        try:
+            with transaction.atomic():
+                _save(resource, original, saved)
+        except IntegrityError:
+            raise ModerationError(
+                "The change could not be saved: its new link was just taken by another resource, "
+                "or its section removed. Reload the page and decide again."
+            ) from None
+    if "tags" in fields:
+        resource.tags.set(changes["tags"])
+    return fields
+
+
+def _notify_proposer(
+    proposal: EditProposal, resource: Resource, decision: Literal["edit_accepted", "edit_declined"]
+) -> None:
+    """E-mail the proposer once the decision is committed; skip when there is no address."""
+    proposer = proposal.proposer
+    if proposer is None or not proposer.email:
+        return
+    section_titles = section_titles_for([proposal])
+    context = {
+        "proposal": proposal,
+        "resource": resource,
+        "proposer": proposer,
+        "changes": history_changes(proposal, section_titles),
+        "site_name": settings.SITE_NAME,
+        "site_url": getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    }
+    subject = render_to_string(f"resources/email/{decision}_subject.txt", context)
+    body = render_to_string(f"resources/email/{decision}.txt", context)
+    transaction.on_commit(
+        partial(send_mail, " ".join(subject.split()), body, None, [proposer.email]),
+        robust=True,
+    )

@@ -1,16 +1,19 @@
 """What the catalogue's pages read: the section tree, popular tags, the explorer's results,
 members' contributions. The roadmap app draws its pages from these."""
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from taggit.models import Tag
 
 from accounts.permissions import has_verified_email
 from core.cache import cached, clear_pages, forget
+from resources.edits import HistoryChange, history_changes, section_titles_for
 from resources.filters import ResourceFilter
-from resources.models import Resource, Status
+from resources.models import EditProposal, RelatedBasis, Resource, Status
 from resources.sections import SECTION_TREE_KEY
 
 POPULAR_TAGS_KEY = "popular-tags"
@@ -88,16 +91,109 @@ def approved_submissions(user) -> QuerySet[Resource]:
     )
 
 
+# Karma an accepted suggested edit earns its proposer, on top of net votes.
+EDIT_KARMA = 2
+
+
 def contribution_stats(user) -> dict[str, int]:
-    """Approved suggestions, votes they received, and karma (net votes), in one query."""
-    stats = (
-        Resource.objects.approved()
-        .filter(submitted_by=user)
-        .aggregate(
-            approved=Count("id"),
-            upvotes=Coalesce(Sum("upvotes"), 0, output_field=IntegerField()),
-            downvotes=Coalesce(Sum("downvotes"), 0, output_field=IntegerField()),
-        )
+    """Approved suggestions, votes they received, accepted edits, and karma (net votes plus
+    EDIT_KARMA for each accepted edit), in one query."""
+    mine = Resource.objects.approved().filter(submitted_by=OuterRef("pk")).order_by()
+    totals = mine.values("submitted_by")
+
+    def total(expression):
+        return Coalesce(Subquery(totals.annotate(n=expression).values("n")), 0)
+
+    edits = (
+        EditProposal.objects.accepted()
+        .filter(proposer=OuterRef("pk"))
+        .order_by()
+        .values("proposer")
+        .annotate(n=Count("id"))
+        .values("n")
     )
-    stats["karma"] = stats["upvotes"] - stats["downvotes"]
+    stats = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            approved=total(Count("id")),
+            upvotes=total(Sum("upvotes")),
+            downvotes=total(Sum("downvotes")),
+            edits=Coalesce(Subquery(edits), 0),
+        )
+        .values("approved", "upvotes", "downvotes", "edits")
+        .get()
+    )
+    stats["karma"] = stats["upvotes"] - stats["downvotes"] + EDIT_KARMA * stats["edits"]
     return stats
+
+
+# Suggested edits and related resources
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    proposal: EditProposal
+    changes: list[HistoryChange]
+
+
+def resource_history(resource: Resource) -> list[HistoryEntry]:
+    """The resource's accepted edits, newest first, with what each changed: two queries."""
+    proposals = list(EditProposal.objects.filter(resource=resource).for_history())
+    titles = section_titles_for(proposals)
+    return [HistoryEntry(proposal, history_changes(proposal, titles)) for proposal in proposals]
+
+
+RECENT_EDITS_SHOWN = 10
+
+
+def recent_accepted_edits(user, limit: int = RECENT_EDITS_SHOWN) -> QuerySet[EditProposal]:
+    """The member's latest accepted edits of resources still on the roadmap, one query."""
+    return (
+        EditProposal.objects.accepted()
+        .filter(proposer=user, resource__status=Status.APPROVED)
+        .select_related("resource")
+        .only("pk", "decided_at", "resource_id", "resource__title")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+
+
+RELATED_SHOWN = 5
+
+
+def related_resources(resource: Resource, limit: int = RELATED_SHOWN) -> QuerySet[Resource]:
+    """The resource's precomputed neighbours that are on the roadmap now, best first: one
+    query whatever their number (manage.py compute_related fills them)."""
+    return (
+        Resource.objects.approved()
+        .filter(neighbour_of__resource_id=resource.pk)
+        .exclude(pk=resource.pk)
+        .select_related("section")
+        .only("pk", "title", "resource_type", "cost", "section__title", "section__slug")
+        .annotate(neighbour_rank=Min("neighbour_of__rank"))
+        .order_by("neighbour_rank", "pk")[:limit]
+    )
+
+
+def readers_went_on_to(section, limit: int = RELATED_SHOWN) -> QuerySet[Resource]:
+    """“Readers of this topic also went on to”: resources in other sections that the
+    readers of this section's resources voted up or finished, strongest first (one query).
+
+    Each candidate's strength is the sum of its co-reader similarities to the section's
+    resources, from the precomputed neighbours, so popularity alone does not rank it."""
+    section_pk = getattr(section, "pk", section)
+    return (
+        Resource.objects.approved()
+        .exclude(section_id=section_pk)
+        .filter(
+            neighbour_of__resource__section_id=section_pk,
+            neighbour_of__resource__status=Status.APPROVED,
+            neighbour_of__basis=RelatedBasis.READERS,
+        )
+        .select_related("section")
+        .annotate(
+            strength=Sum("neighbour_of__score"),
+            from_resources=Count("neighbour_of__resource", distinct=True),
+        )
+        .order_by("-strength", "-wilson_score", "pk")[:limit]
+    )

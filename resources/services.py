@@ -13,12 +13,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
+from resources.edits import changed_fields, current_values
 from resources.models import (
+    EDITABLE_FIELDS,
+    EditProposal,
     Flag,
     FlagReason,
     FlagStatus,
     Progress,
     ProgressState,
+    ProposalStatus,
     Resource,
     Status,
     Vote,
@@ -328,3 +332,85 @@ def fold_tags_into_canonical(*, tag_model=None, item_model=None) -> dict[str, st
                     item.save(update_fields=["tag"])
             tag.delete()
     return merged
+
+
+# Suggested edits
+
+
+def _check_proposal_limits(user) -> None:
+    """The same limits as suggestions: few open ones for new accounts, a daily maximum."""
+    if user.is_staff:
+        return
+    now = timezone.now()
+    counts = EditProposal.objects.filter(proposer=user).aggregate(
+        open=Count("id", filter=Q(status=ProposalStatus.OPEN)),
+        today=Count("id", filter=Q(created_at__gte=now - timedelta(days=1))),
+    )
+    has_approved = Resource.objects.approved().filter(submitted_by=user).exists()
+    is_new = user.date_joined > now - NEW_ACCOUNT_AGE and not has_approved
+    if is_new and counts["open"] >= NEW_ACCOUNT_PENDING_LIMIT:
+        raise SuggestionLimitReached(
+            f"New accounts can have at most {NEW_ACCOUNT_PENDING_LIMIT} suggested edits waiting "
+            "for review. Once one is decided, or your account is a week old, you can add more."
+        )
+    if counts["today"] >= DAILY_SUGGESTION_LIMIT:
+        raise SuggestionLimitReached(
+            f"You have suggested {DAILY_SUGGESTION_LIMIT} edits in the last 24 hours, the most "
+            "we accept in a day. Please come back tomorrow."
+        )
+
+
+OPEN_PROPOSAL_MESSAGE = (
+    "You already have a suggested edit of this resource waiting for review; a moderator will "
+    "decide it first."
+)
+
+
+def propose_edit(*, user, resource: Resource, changes: Mapping[str, Any], reason: str, flag=None):
+    """Send a correction of a published resource to the moderators: an EditProposal.
+
+    `changes` holds cleaned values of resources.models.EDITABLE_FIELDS; those equal to the
+    resource's are dropped. A new link is normalised and refused when another resource holds it.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"propose_edit() got fields it cannot change: {', '.join(sorted(unknown))}")
+    reason = reason.strip()
+    if not reason:
+        raise NotAllowed("Say in a few words why the change is right.")
+    with transaction.atomic():
+        _lock_user(user)
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.status != Status.APPROVED:
+            raise NotAllowed("Only resources on the roadmap can be edited this way.")
+        if EditProposal.objects.open().filter(proposer=user, resource=locked).exists():
+            raise NotAllowed(OPEN_PROPOSAL_MESSAGE)
+        proposed = changed_fields(locked, changes)
+        if not proposed:
+            raise NotAllowed("Your edit changes nothing: change at least one field.")
+        if "url" in proposed:
+            _refuse_duplicate(normalize_url(proposed["url"]), exclude_pk=locked.pk)
+        _check_proposal_limits(user)
+        try:
+            with transaction.atomic():
+                return EditProposal.objects.create(
+                    resource=locked,
+                    proposer=user,
+                    changes=proposed,
+                    base=current_values(locked, proposed),
+                    reason=reason,
+                    flag=flag,
+                )
+        except IntegrityError:
+            raise NotAllowed(OPEN_PROPOSAL_MESSAGE) from None
+
+
+def flag_with_fix(*, user, resource: Resource, reason: str, note: str, fix: Mapping[str, Any]):
+    """A report that also proposes the fix (a new link, the right cost): both, or neither."""
+    with transaction.atomic():
+        flag = flag_resource(user=user, resource=resource, reason=reason, note=note)
+        if fix:
+            label = FlagReason(reason).label
+            why = f"Reported as “{label}”" + (f": {flag.note}" if flag.note else ".")
+            propose_edit(user=user, resource=resource, changes=fix, reason=why[:500], flag=flag)
+    return flag

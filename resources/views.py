@@ -14,8 +14,8 @@ from core.cache import cache_page_for_anonymous
 from core.http import back_to_card, swap_with_status
 from resources import selectors, services
 from resources.filters import ResourceFilter
-from resources.forms import FlagForm, SuggestionForm, VoteForm
-from resources.models import Resource, Status, section_model
+from resources.forms import EditProposalForm, FlagForm, SuggestionForm, VoteForm
+from resources.models import EditProposal, Resource, Status, section_model
 from resources.normalize import InvalidURL
 from resources.tags import canonical_tag
 
@@ -36,7 +36,12 @@ def resource_detail(request, pk):
     return render(
         request,
         "resources/detail.html",
-        {"resource": resource, "flag_form": FlagForm(), **selectors.reader_context(request.user)},
+        {
+            "resource": resource,
+            "flag_form": FlagForm(),
+            "related": selectors.related_resources(resource) if resource.is_public else [],
+            **selectors.reader_context(request.user),
+        },
     )
 
 
@@ -109,6 +114,75 @@ def _own_pending(request, pk) -> Resource:
         pk=pk,
         submitted_by=request.user,
         status=Status.PENDING,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request, pk):
+    """A submitter corrects their pending suggestion; anyone verified proposes an edit of a
+    published resource."""
+    if (
+        request.user.is_authenticated
+        and Resource.objects.filter(
+            pk=pk, submitted_by=request.user, status=Status.PENDING
+        ).exists()
+    ):
+        return edit_suggestion(request, pk)
+    return propose_edit(request, pk)
+
+
+@verified_email_required_or_explain
+def propose_edit(request, pk):
+    resource = get_object_or_404(Resource.objects.approved().select_related("section"), pk=pk)
+    waiting = EditProposal.objects.open().filter(proposer=request.user, resource=resource).first()
+    if request.method == "POST":
+        form = EditProposalForm(request.POST)
+        if form.is_valid():
+            try:
+                services.propose_edit(
+                    user=request.user,
+                    resource=resource,
+                    changes=form.changes(),
+                    reason=form.cleaned_data["reason"],
+                )
+            except services.DuplicateResource as error:
+                _duplicate_error(form, error)
+            except InvalidURL as error:
+                form.add_error("url", str(error))
+            except services.CommunityActionError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    "Thank you! Your edit is waiting for a moderator's review; you will get an "
+                    "e-mail once it is decided.",
+                )
+                return redirect(resource.get_absolute_url())
+    else:
+        form = EditProposalForm(initial=SuggestionForm.initial_for(resource))
+    return render(
+        request,
+        "resources/propose_edit.html",
+        {
+            "form": form,
+            "resource": resource,
+            "waiting": waiting,
+            "popular_tags": selectors.popular_tags(limit=SUGGESTED_TAGS),
+        },
+    )
+
+
+@require_safe
+@cache_page_for_anonymous
+def history(request, pk):
+    """What readers' accepted edits changed on a resource, newest first."""
+    resource = get_object_or_404(Resource.objects.select_related("section"), pk=pk)
+    if not resource.is_public and not _may_see_unpublished(request.user, resource):
+        raise Http404("No such resource")
+    return render(
+        request,
+        "resources/history.html",
+        {"resource": resource, "entries": selectors.resource_history(resource)},
     )
 
 
@@ -198,13 +272,18 @@ def flag(request, pk):
     form = FlagForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.flag_resource(
+            services.flag_with_fix(
                 user=request.user,
                 resource=resource,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
+                fix=form.fix(),
             )
-        except services.NotAllowed as error:
+        except services.DuplicateResource as error:
+            form.add_error("new_url", str(error))
+        except InvalidURL as error:
+            form.add_error("new_url", str(error))
+        except services.CommunityActionError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Thank you for the report. A moderator will look at it.")
@@ -307,6 +386,8 @@ def profile(request, username):
         {
             "member": member,
             "stats": selectors.contribution_stats(member),
+            "edit_karma": selectors.EDIT_KARMA,
+            "recent_edits": selectors.recent_accepted_edits(member),
             "page": page,
             "is_owner": request.user.is_authenticated and request.user.pk == member.pk,
         },

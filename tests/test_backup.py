@@ -18,17 +18,28 @@ from django.db import connection
 from django.test import Client
 
 from resources import services
-from resources.models import Flag, FlagReason, ProgressState, Resource, Status, Vote
+from resources.models import (
+    EditProposal,
+    Flag,
+    FlagReason,
+    ProgressState,
+    Resource,
+    Status,
+    Vote,
+)
 from resources.moderation import (
     MODERATORS_GROUP,
     accept_flag,
+    accept_proposal,
     approve_resource,
     archive_resource,
+    decline_proposal,
     dismiss_flag,
     ensure_moderators_group,
     merge_resources,
     reject_resource,
 )
+from resources.related import recompute_related
 from roadmap.models import Prerequisite, Roadmap
 from tests.factories import (
     ResourceFactory,
@@ -131,6 +142,20 @@ def fill_every_model() -> None:
     dismiss_flag(flag=FlagFactory(resource=other, user=zoe), moderator=moderator, reason="Fine")
     accept_flag(flag=FlagFactory(resource=other, user=ada), moderator=root, action="mark_broken")
     Flag.objects.filter(resource=approved).update(user=None)  # the reporter left
+
+    # Suggested edits, one accepted with the flag it came with, one declined, one open.
+    services.flag_with_fix(
+        user=zoe, resource=other, reason=FlagReason.NOT_FREE, note="", fix={"cost": "freemium"}
+    )
+    accept_proposal(proposal=EditProposal.objects.get(proposer=zoe), moderator=moderator)
+    declined = services.propose_edit(
+        user=ada, resource=other, changes={"title": "Tïtle “fixed” 🛠"}, reason="Typo"
+    )
+    decline_proposal(proposal=declined, moderator=root, reason="It was right.")
+    services.propose_edit(
+        user=ada, resource=approved, changes={"tags": ["mlops", "ci-cd", "ml"]}, reason="More"
+    )
+    recompute_related()
 
     LogEntry.objects.create(
         user=moderator,
@@ -243,7 +268,7 @@ def test_the_restored_moderators_group_keeps_its_permissions_and_members(backup_
     call_command("restore", str(backup_file), verbosity=0)
     group = Group.objects.get(name=MODERATORS_GROUP)
     assert permissions(group) == before
-    assert len(before) == 13
+    assert len(before) == 15
     assert list(group.user_set.values_list("username", flat=True)) == ["maria"]
 
 

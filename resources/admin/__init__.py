@@ -5,6 +5,7 @@ input (forms), applies and reports it (decisions), and registers the queues.
 """
 
 from resources.admin import site  # noqa: F401  (configures admin.site before registering)
+from resources.admin.edits import EditProposalAdmin
 from resources.admin.events import ModerationEventAdmin
 from resources.admin.flags import FlagAdmin
 from resources.admin.forms import ArchiveForm, MergeForm, RejectForm, ResourceAdminForm
@@ -12,6 +13,7 @@ from resources.admin.resources import ResourceAdmin
 
 __all__ = [
     "ArchiveForm",
+    "EditProposalAdmin",
     "FlagAdmin",
     "MergeForm",
     "ModerationEventAdmin",

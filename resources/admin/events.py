@@ -22,6 +22,7 @@ class ModerationEventAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
         "resource_title",
         "target",
         "flag",
+        "proposal",
         "moderator_name",
         "reason",
     )

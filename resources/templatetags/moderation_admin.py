@@ -2,7 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from resources.models import FlagStatus, Status
+from resources.models import FlagStatus, ProposalStatus, Status
 from resources.moderation import queue_counts
 
 register = template.Library()
@@ -20,4 +20,7 @@ def moderation_queue(context) -> dict | None:
         **queue_counts(),
         "pending_url": f"{resources}?{urlencode({'status__exact': Status.PENDING})}",
         "flags_url": f"{flags}?{urlencode({'status__exact': FlagStatus.OPEN})}",
+        "edits_url": reverse("admin:resources_editproposal_changelist")
+        + "?"
+        + urlencode({"status__exact": ProposalStatus.OPEN}),
     }

@@ -120,6 +120,7 @@ def test_karma_is_net_votes_on_approved_suggestions_only(client, ada):
         "approved": 2,
         "upvotes": 11,
         "downvotes": 6,
+        "edits": 0,
         "karma": 5,
     }
     assert "<dt>Karma</dt>\n      <dd>5</dd>" in response.content.decode()
@@ -131,7 +132,13 @@ def test_karma_can_be_negative(ada):
 
 
 def test_stats_of_a_member_without_suggestions_are_zero(ada):
-    assert contribution_stats(ada) == {"approved": 0, "upvotes": 0, "downvotes": 0, "karma": 0}
+    assert contribution_stats(ada) == {
+        "approved": 0,
+        "upvotes": 0,
+        "downvotes": 0,
+        "edits": 0,
+        "karma": 0,
+    }
 
 
 def test_stats_take_one_query(ada):

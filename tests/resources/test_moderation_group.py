@@ -18,6 +18,7 @@ from tests.resources.moderation_factories import (
 pytestmark = pytest.mark.django_db
 
 group_migration = importlib.import_module("resources.migrations.0003_moderators_group")
+edits_migration = importlib.import_module("resources.migrations.0010_edit_proposals")
 
 
 def permission_names(group) -> set[tuple[str, str]]:
@@ -46,7 +47,7 @@ def test_the_data_migration_creates_the_group_with_exactly_the_moderation_permis
     run_group_migration()
     run_group_migration()  # and it can run twice
     group = Group.objects.get(name=MODERATORS_GROUP)
-    assert permission_names(group) == expected(MODERATOR_PERMISSIONS)
+    assert permission_names(group) == expected(group_migration.PERMISSIONS)
 
 
 def test_the_data_migration_reverses_by_deleting_the_group():
@@ -57,7 +58,18 @@ def test_the_data_migration_reverses_by_deleting_the_group():
 
 def test_the_migrations_frozen_permissions_match_the_current_list():
     # If this fails, the group's permissions changed: add a migration that updates them.
-    assert group_migration.PERMISSIONS == MODERATOR_PERMISSIONS
+    assert {**group_migration.PERMISSIONS, **edits_migration.ADDED_PERMISSIONS} == (
+        MODERATOR_PERMISSIONS
+    )
+
+
+def test_the_edits_migration_gives_the_group_the_suggested_edit_permissions():
+    editor = SimpleNamespace(connection=connection)
+    Group.objects.filter(name=MODERATORS_GROUP).delete()
+    run_group_migration()
+    edits_migration.grant_proposal_permissions(django_apps, editor)
+    group = Group.objects.get(name=MODERATORS_GROUP)
+    assert permission_names(group) == expected(MODERATOR_PERMISSIONS)
 
 
 def test_moderators_get_nothing_about_users_groups_or_permissions():

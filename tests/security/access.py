@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from resources.models import ModerationEvent
 from resources.moderation import approve_resource
+from resources.services import propose_edit
 from roadmap.models import Roadmap
 from tests.factories import (
     ResourceFactory,
@@ -67,6 +68,12 @@ def make_objects(people: dict) -> dict:
     approve_resource(resource=SuggestionFactory(section=section), moderator=people["superuser"])
     unverified_address = EmailAddress.objects.get(user=people["unverified"])
     roadmap = Roadmap.objects.create(title="MLOps Roadmap", intro="Hello")
+    proposal = propose_edit(
+        user=UserFactory(username="proposer"),
+        resource=approved,
+        changes={"cost": "paid"},
+        reason="It costs money now.",
+    )
     return {
         "section": section.slug,
         "section_pk": section.pk,
@@ -74,6 +81,7 @@ def make_objects(people: dict) -> dict:
         "pending": pending.pk,
         "missing": 999_999,
         "flag": flag.pk,
+        "proposal": proposal.pk,
         "event": ModerationEvent.objects.get().pk,
         "tag": "mlops",
         "member": people["verified"].username,

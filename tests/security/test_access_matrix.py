@@ -60,8 +60,14 @@ MATRIX: dict[str, list[tuple[str, tuple]]] = {
         ("/resources/{missing}/", NOT_FOUND),
     ],
     "resources/<int:pk>/edit/": [
-        ("/resources/{pending}/edit/", (LOGIN, 404, 200, 404, 404)),
-        ("/resources/{approved}/edit/", signed_in(404)),
+        # Its submitter ("verified") corrects a pending suggestion; anyone verified proposes
+        # an edit of a published resource, and nobody else's pending one.
+        ("/resources/{pending}/edit/", (LOGIN, 403, 200, 404, 404)),
+        ("/resources/{approved}/edit/", VERIFIED),
+    ],
+    "resources/<int:pk>/history/": [
+        ("/resources/{approved}/history/", PUBLIC),
+        ("/resources/{pending}/history/", (404, 404, 200, 200, 200)),
     ],
     "resources/<int:pk>/withdraw/": [("/resources/{pending}/withdraw/", signed_in(405))],
     "resources/<int:pk>/vote/": [("/resources/{approved}/vote/", (LOGIN, 403, 405, 405, 405))],
@@ -187,6 +193,11 @@ MATRIX: dict[str, list[tuple[str, tuple]]] = {
     "admin/resources/flag/<path:object_id>/change/": [
         ("/admin/resources/flag/{flag}/change/", admin(200, 200))
     ],
+    "admin/resources/editproposal/": [("/admin/resources/editproposal/", admin(200, 200))],
+    "admin/resources/editproposal/add/": [("/admin/resources/editproposal/add/", admin(403, 403))],
+    "admin/resources/editproposal/<path:object_id>/change/": [
+        ("/admin/resources/editproposal/{proposal}/change/", admin(200, 200))
+    ],
     "admin/resources/moderationevent/": [("/admin/resources/moderationevent/", admin(200, 200))],
     "admin/resources/moderationevent/add/": [
         ("/admin/resources/moderationevent/add/", admin(403, 403))
@@ -275,6 +286,9 @@ STATE_CHANGING: set[str] = {
     "admin/resources/flag/",
     "admin/resources/flag/add/",
     "admin/resources/flag/<path:object_id>/change/",
+    "admin/resources/editproposal/",
+    "admin/resources/editproposal/add/",
+    "admin/resources/editproposal/<path:object_id>/change/",
     "admin/resources/moderationevent/",
     "admin/resources/moderationevent/add/",
     "admin/resources/moderationevent/<path:object_id>/change/",
