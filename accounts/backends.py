@@ -1,5 +1,5 @@
 """Authentication backends that load the signed-in user and whether they have a verified
-e-mail address in one query, instead of a second query on every page that shows votes."""
+email address in one query, instead of a second query on every page that shows votes."""
 
 from allauth.account import auth_backends
 from allauth.account.models import EmailAddress

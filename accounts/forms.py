@@ -22,11 +22,11 @@ class _SiteWording:
             self.fields["email"].validators.append(validate_mail_domain)
 
 
-LOGIN_MAX_LENGTH = 320  # the longest e-mail address allauth accepts
+LOGIN_MAX_LENGTH = 320  # the longest email address allauth accepts
 
 
 class LoginForm(_SiteWording, allauth_forms.LoginForm):
-    labels = {"login": "Username or e-mail", "remember": "Keep me signed in on this device"}
+    labels = {"login": "Username or email", "remember": "Keep me signed in on this device"}
     # The page offers "Forgot your password?" under the button instead.
     help_texts = {"password": ""}
 
@@ -44,7 +44,7 @@ class LoginForm(_SiteWording, allauth_forms.LoginForm):
 
 
 class SignupForm(_SiteWording, allauth_forms.SignupForm):
-    labels = {"email": "E-mail", "password2": "Password again"}
+    labels = {"email": "Email", "password2": "Password again"}
     help_texts = {
         "email": "We send you a link to verify it. It is never shown to anyone.",
         "username": "Shown on your public profile and next to your suggestions.",
@@ -58,7 +58,7 @@ class SignupForm(_SiteWording, allauth_forms.SignupForm):
 
 
 class ResetPasswordForm(_SiteWording, allauth_forms.ResetPasswordForm):
-    labels = {"email": "E-mail"}
+    labels = {"email": "Email"}
 
 
 class ResetPasswordKeyForm(_SiteWording, allauth_forms.ResetPasswordKeyForm):
@@ -78,4 +78,4 @@ class SetPasswordForm(_SiteWording, allauth_forms.SetPasswordForm):
 
 
 class AddEmailForm(_SiteWording, allauth_forms.AddEmailForm):
-    labels = {"email": "New e-mail address"}
+    labels = {"email": "New email address"}

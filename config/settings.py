@@ -181,7 +181,7 @@ CACHE_MIDDLEWARE_KEY_PREFIX = ""
 CACHE_MIDDLEWARE_SECONDS = 0
 
 AUTH_USER_MODEL = "accounts.User"
-# Django's and allauth's backends, loading the user with their e-mail verification state.
+# Django's and allauth's backends, loading the user with their email verification state.
 # (Sessions made under the plain backends' names end at the change; listing those names too
 # would keep them, but would hash every failed password twice more.)
 AUTHENTICATION_BACKENDS = [
@@ -240,7 +240,7 @@ if GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET:
         "SCOPE": ["user:email"],
     }
 
-# E-mail: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or DJANGO_EMAIL_BACKEND; in
+# Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or DJANGO_EMAIL_BACKEND; in
 # development, messages are written as files under var/mail/ where a person can read them.
 if env.str("EMAIL_URL", default=""):
     _email = env.email_url("EMAIL_URL")

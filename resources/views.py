@@ -6,7 +6,6 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from taggit.models import Tag
 
 from accounts.permissions import verified_email_required_or_explain
 from core.cache import cache_page_for_anonymous
@@ -29,20 +28,13 @@ def resource_detail(request, pk):
     )
     if resource.merged_into_id:
         return redirect("resources:detail", pk=resource.merged_into_id, permanent=True)
-    if not resource.is_public and not _may_see_unpublished(request.user, resource):
+    if not selectors.may_see(request.user, resource):
         raise Http404("No such resource")
     return render(
         request,
         "resources/detail.html",
         {"resource": resource, "flag_form": FlagForm(), **selectors.reader_context(request.user)},
     )
-
-
-def _may_see_unpublished(user, resource) -> bool:
-    """Submitters see their own suggestions; moderators see everything."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or resource.submitted_by_id == user.id
 
 
 def _duplicate_error(form: SuggestionForm, error: services.DuplicateResource) -> None:
@@ -170,6 +162,9 @@ def vote(request, pk):
         raise Http404("No such resource") from None
     except services.NotAllowed as error:
         resource = get_object_or_404(Resource, pk=pk)
+        if not selectors.may_see(request.user, resource):
+            # The refusal would draw the card: nothing of a resource the reader may not see.
+            raise Http404("No such resource") from None
         if request.htmx:
             return render(
                 request,
@@ -246,7 +241,9 @@ def explorer(request, tag_slug=None):
     data = request.GET.copy()
     tag = None
     if tag_slug is not None:
-        tag = get_object_or_404(Tag, slug=tag_slug)
+        tag = selectors.public_tag(tag_slug)
+        if tag is None:
+            raise Http404("No such tag")
         if tag_slug not in data.getlist("tag"):
             data.appendlist("tag", tag_slug)
     filterset, results = selectors.explorer_results(data, request.user)
