@@ -203,17 +203,28 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed sign-ins count per address, per (account, address) pair and, more loosely, per
+# account (accounts/adapter.py): a stranger's wrong passwords lock out only the stranger,
+# and the owner's password reset always works and lifts the lock. Reset mails to one
+# address are limited without refusing the form ("reset_password_mail", accounts/forms.py),
+# so that a stranger cannot use up the owner's reset either.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_account": "20/30m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": "20/m/ip",
+    "reset_password_mail": "3/15m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Following the link in the verification mail signs the reader in (in the browser that
+# signed up), instead of asking for the password again.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "administrator", "moderator", "root", "staff", "me"]
 # The blacklist is also checked with look-alike letters folded (аdmin with a Cyrillic а).
