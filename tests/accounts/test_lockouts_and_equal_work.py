@@ -41,7 +41,10 @@ def hashes_for(request) -> int:
     return CountingHasher.calls
 
 
-def guess(client, login="ada", password="not the password"):
+WRONG = "not the password"
+
+
+def guess(client, login="ada", password=WRONG):
     return client.post(LOGIN, {"login": login, "password": password})
 
 
