@@ -6,15 +6,18 @@ can see (`clear_pages`). A reader with a session (signed in, or with a message w
 htmx requests are always served afresh, marked private.
 """
 
+import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 
 PAGES = "pages"
+logger = logging.getLogger(__name__)
 
 
 def is_anonymous_request(request) -> bool:
@@ -58,15 +61,38 @@ def clear_pages() -> None:
 
 def cached(key: str, compute: Callable):
     """`compute()`'s value, kept in the default cache for PAGE_CACHE_SECONDS (0: not kept)
-    until `forget(key)`."""
+    until `forget(key)`. A cache that is down (Redis stopped, its table missing) is a miss:
+    the value is computed, the page drawn, and the failure logged."""
     seconds = settings.PAGE_CACHE_SECONDS
     if seconds <= 0:
         return compute()
-    value = cache.get(key)
+    try:
+        with _savepoint_if_needed():
+            value = cache.get(key)
+    except Exception:  # noqa: BLE001 - any backend failure is a miss
+        logger.warning("cache unavailable, %s computed afresh", key, exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        try:
+            with _savepoint_if_needed():
+                cache.set(key, value, seconds)
+        except Exception:  # noqa: BLE001
+            logger.warning("cache unavailable, %s not kept", key, exc_info=True)
     return value
+
+
+def _savepoint_if_needed():
+    """A failed query poisons a PostgreSQL transaction: a database cache read inside one
+    gets a savepoint of its own, so that its failure is only a miss."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if (
+        backend.endswith("DatabaseCache")
+        and connection.vendor == "postgresql"
+        and connection.in_atomic_block
+    ):
+        return transaction.atomic()
+    return nullcontext()
 
 
 def forget(*keys: str) -> None:
