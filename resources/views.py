@@ -27,7 +27,12 @@ def resource_detail(request, pk):
         pk=pk,
     )
     if resource.merged_into_id:
-        return redirect("resources:detail", pk=resource.merged_into_id, permanent=True)
+        # Only to a resource the reader may see: an archived duplicate must not point at a
+        # pending suggestion.
+        target = Resource.objects.filter(pk=resource.merged_into_id).first()
+        if target is None or not selectors.may_see(request.user, target):
+            raise Http404("No such resource")
+        return redirect("resources:detail", pk=target.pk, permanent=target.is_public)
     if not selectors.may_see(request.user, resource):
         raise Http404("No such resource")
     return render(

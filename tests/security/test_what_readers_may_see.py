@@ -100,3 +100,19 @@ def test_readers_see_that_a_link_may_be_broken_but_not_the_checkers_error(client
     assert "did not work" in page
     assert "127.0.0.1" not in page
     assert "ConnectionRefusedError" not in page
+
+
+def test_an_archived_duplicate_does_not_lead_to_a_pending_suggestion(client):
+    pending = ResourceFactory(title="Secret plans", status=Status.PENDING, approved_at=None)
+    duplicate = ResourceFactory(status=Status.ARCHIVED, merged_into=pending)
+    response = client.get(f"/resources/{duplicate.pk}/")
+    assert response.status_code == 404
+    assert f"/resources/{pending.pk}/" not in response.get("Location", "")
+
+
+def test_an_archived_duplicate_still_leads_to_the_resource_it_was_merged_into(client):
+    target = ResourceFactory()
+    duplicate = ResourceFactory(status=Status.ARCHIVED, merged_into=target)
+    response = client.get(f"/resources/{duplicate.pk}/")
+    assert response.status_code == 301
+    assert response["Location"] == f"/resources/{target.pk}/"
