@@ -70,7 +70,8 @@ class SignupForm(_SiteWording, allauth_forms.SignupForm):
             # Browsers never get a password back in the page: say so, instead of clearing
             # both fields without a word.
             self.add_error(
-                None, "For your safety both password fields were emptied: type it twice again."
+                None,
+                "For your safety, both password fields were emptied: type your password in both again.",
             )
         return cleaned_data
 
