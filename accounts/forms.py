@@ -71,7 +71,8 @@ class SignupForm(_SiteWording, allauth_forms.SignupForm):
             # both fields without a word.
             self.add_error(
                 None,
-                "For your safety, both password fields were emptied: type your password in both again.",
+                "For your safety, both password fields were emptied: "
+                "type your password in both again.",
             )
         return cleaned_data
 
