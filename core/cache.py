@@ -8,12 +8,11 @@ htmx requests are always served afresh, marked private.
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 
 PAGES = "pages"
@@ -67,32 +66,17 @@ def cached(key: str, compute: Callable):
     if seconds <= 0:
         return compute()
     try:
-        with _savepoint_if_needed():
-            value = cache.get(key)
+        value = cache.get(key)
     except Exception:  # noqa: BLE001 - any backend failure is a miss
         logger.warning("cache unavailable, %s computed afresh", key, exc_info=True)
         return compute()
     if value is None:
         value = compute()
         try:
-            with _savepoint_if_needed():
-                cache.set(key, value, seconds)
+            cache.set(key, value, seconds)
         except Exception:  # noqa: BLE001
             logger.warning("cache unavailable, %s not kept", key, exc_info=True)
     return value
-
-
-def _savepoint_if_needed():
-    """A failed query poisons a PostgreSQL transaction: a database cache read inside one
-    gets a savepoint of its own, so that its failure is only a miss."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    if (
-        backend.endswith("DatabaseCache")
-        and connection.vendor == "postgresql"
-        and connection.in_atomic_block
-    ):
-        return transaction.atomic()
-    return nullcontext()
 
 
 def forget(*keys: str) -> None:

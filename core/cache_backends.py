@@ -1,12 +1,14 @@
 """A database cache for pages, whose failures are misses: a page can always be drawn afresh,
-so a missing or broken cache table must not turn it into an error."""
+so a missing or broken cache table must not turn it into an error.
+
+Requests run outside transactions here (no ATOMIC_REQUESTS), where a failed query leaves the
+connection usable; no savepoint is taken, which would cost two queries on every page."""
 
 import logging
-from contextlib import contextmanager
 from functools import wraps
 
 from django.core.cache.backends.db import DatabaseCache
-from django.db import DatabaseError, connections, router, transaction
+from django.db import DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -16,8 +18,7 @@ def _miss_on_failure(default=None):
         @wraps(method)
         def wrapper(self, *args, **kwargs):
             try:
-                with self._savepoint():
-                    return method(self, *args, **kwargs)
+                return method(self, *args, **kwargs)
             except DatabaseError:
                 logger.warning("page cache unavailable (%s)", method.__name__, exc_info=True)
                 return default() if callable(default) else default
@@ -28,16 +29,6 @@ def _miss_on_failure(default=None):
 
 
 class TolerantDatabaseCache(DatabaseCache):
-    @contextmanager
-    def _savepoint(self):
-        # A failed query poisons a PostgreSQL transaction; a savepoint keeps it to itself.
-        connection = connections[router.db_for_read(self.cache_model_class)]
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            with transaction.atomic(using=connection.alias):
-                yield
-        else:
-            yield
-
     get = _miss_on_failure()(DatabaseCache.get)
     get_many = _miss_on_failure(dict)(DatabaseCache.get_many)
     has_key = _miss_on_failure(False)(DatabaseCache.has_key)
