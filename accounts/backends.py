@@ -1,12 +1,30 @@
 """Authentication backends that load the signed-in user and whether they have a verified
-e-mail address in one query, instead of a second query on every page that shows votes."""
+email address in one query, instead of a second query on every page that shows votes.
+
+A sign-in attempt hashes the password exactly once, whether the account exists or not and
+whether the password is right or wrong: the answer's cost tells nothing about the account,
+and a refused guess costs the server no more than a success."""
 
 from allauth.account import auth_backends
+from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
 from allauth.account.models import EmailAddress
 from django.contrib.auth import backends, get_user_model
 from django.db.models import Exists, OuterRef
 
 from accounts.permissions import CACHE_ATTRIBUTE
+
+
+def find_account(login: str):
+    """The account an identifier names: by email address when it holds an @, else (or then)
+    by username; None when there is none."""
+    login = (login or "").strip()
+    if not login:
+        return None
+    if "@" in login:
+        users = filter_users_by_email(login, prefer_verified=True, for_login=True)
+        if users:
+            return users[0]
+    return get_user_by_username(login)
 
 
 class VerifiedEmailUserMixin:
@@ -23,8 +41,29 @@ class VerifiedEmailUserMixin:
 
 
 class ModelBackend(VerifiedEmailUserMixin, backends.ModelBackend):
-    pass
+    """Kept for the sessions and permissions of users signed in under its name; it checks no
+    password (AuthenticationBackend does, once), else each failed guess would hash twice."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None
 
 
 class AuthenticationBackend(VerifiedEmailUserMixin, auth_backends.AuthenticationBackend):
-    pass
+    """Username or email and password, for the site's forms and the admin alike."""
+
+    def authenticate(self, request, **credentials):
+        password = credentials.get("password")
+        if not password:
+            return None
+        login = credentials.get("email") or credentials.get("username")
+        user = find_account(login) if isinstance(login, str) else None
+        if user is None:
+            self._mitigate_timing_attack(password)  # the one hash an unknown account costs
+            return None
+        if not user.check_password(password):
+            return None
+        if not self.user_can_authenticate(user):
+            # allauth answers an inactive account with its own page.
+            self._stash_user(user)
+            return None
+        return user

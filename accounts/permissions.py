@@ -1,4 +1,4 @@
-"""Who may contribute: suggesting, voting and flagging need a verified e-mail address."""
+"""Who may contribute: suggesting, voting and flagging need a verified email address."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -15,7 +15,7 @@ CACHE_ATTRIBUTE = "_has_verified_email"
 
 
 def has_verified_email(user) -> bool:
-    """True if the user has at least one verified e-mail address (one query, then cached)."""
+    """True if the user has at least one verified email address (one query, then cached)."""
     if not getattr(user, "is_authenticated", False):
         return False
     cached = getattr(user, CACHE_ATTRIBUTE, None)
@@ -44,13 +44,13 @@ def verified_email_required_or_explain(view_func: Callable) -> Callable:
 
 
 def render_verify_needed(request: HttpRequest) -> HttpResponse:
-    """The 403 page that asks a signed-in user to verify their e-mail address."""
+    """The 403 page that asks a signed-in user to verify their email address."""
     addresses = list(
         EmailAddress.objects.filter(user_id=request.user.pk).order_by("-primary", "email")
     )
     if not addresses and request.user.email:
         # Accounts made outside allauth (createsuperuser, the admin) have no EmailAddress row
-        # yet; allauth's e-mail view creates it from user.email when the form is posted.
+        # yet; allauth's email view creates it from user.email when the form is posted.
         addresses = [EmailAddress(user=request.user, email=request.user.email)]
     return render(
         request,

@@ -1,5 +1,5 @@
 """What a username may be: Django's characters, and never a reserved name in disguise; and an
-e-mail address that mail can be sent to."""
+email address that mail can be sent to."""
 
 import unicodedata
 
@@ -34,10 +34,10 @@ def validate_mail_domain(email: str) -> None:
     (a label over 63 bytes once encoded), or that holds invisible characters IDNA drops."""
     domain = email.rpartition("@")[2]
     if any(unicodedata.category(char) == "Cf" for char in domain):
-        raise ValidationError("This e-mail address holds invisible characters.", code="invalid")
+        raise ValidationError("This email address holds invisible characters.", code="invalid")
     try:
         domain.encode("idna")
     except UnicodeError:
         raise ValidationError(
-            "The domain of this e-mail address is not valid.", code="invalid"
+            "The domain of this email address is not valid.", code="invalid"
         ) from None

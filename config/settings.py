@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.MissingSocialAppMiddleware",
+    "core.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -131,30 +132,54 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches. "default" holds rate limits, sessions (with Redis) and the section tree; "pages"
-# holds anonymous readers' whole pages and is emptied after every change they can see
-# (core/cache.py), so it gets a store of its own: the next Redis database after REDIS_URL's,
-# or its own database table. (django-redis keeps one Redis client per server; Django's own
-# Redis backend builds one per call, which costs more than serving a cached page.)
+# Caches, three jobs kept apart so that one cannot wipe another's keys:
+# - "default": allauth's rate-limit counters (failed sign-ins, resets) and small shared reads
+#   (the section tree). Nothing evicts it: a flood of pages must not reset a lockout.
+# - "sessions": the cached half of cached_db sessions (Redis only); a miss reads the database.
+# - "pages": anonymous readers' whole pages, emptied after every change they can see
+#   (core/cache.py), and evicted under memory pressure.
+# With Redis, "pages" lives on a server of its own (REDIS_PAGES_URL, LRU eviction) and the
+# others on REDIS_URL's, which deploy/ runs with `noeviction`: Redis evicts across all the
+# databases of a server, so a database of its own would not protect the counters. Without
+# REDIS_PAGES_URL the pages take the next database of REDIS_URL's server (development).
+# (django-redis keeps one Redis client per server; Django's own Redis backend builds one
+# per call, which costs more than serving a cached page.)
+#
+# When the cache is down: pages are drawn uncached, sessions come from the database, and
+# the section tree is computed afresh (core/cache.py); the forms guarded by rate limits
+# (sign-in, sign-up, password reset) answer 503 (core/middleware.py), failing closed.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # Sessions are read from Redis and written through to the database, so a Redis restart
     # signs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
     _redis = urlsplit(REDIS_URL)
     _pages_db = int(_redis.path.strip("/") or 0) + 1
+    REDIS_PAGES_URL = env.str(
+        "REDIS_PAGES_URL", default=urlunsplit(_redis._replace(path=f"/{_pages_db}"))
+    )
+    # A server that is down answers at once; one that hangs costs at most this long.
+    _redis_timeouts = {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1}
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mlops",
+            "OPTIONS": _redis_timeouts,
+        },
+        "sessions": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "mlops",
+            "OPTIONS": {**_redis_timeouts, "IGNORE_EXCEPTIONS": True},
         },
         "pages": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": urlunsplit(_redis._replace(path=f"/{_pages_db}")),
+            "LOCATION": REDIS_PAGES_URL,
             "KEY_PREFIX": "mlops",
             # A page cache that is down is a miss: pages are drawn afresh, not refused.
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
+            "OPTIONS": {**_redis_timeouts, "IGNORE_EXCEPTIONS": True},
         },
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -164,9 +189,13 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
             "KEY_PREFIX": "mlops",
+            # Django culls a third of the table past MAX_ENTRIES (300 unless set), live
+            # rate-limit counters included: so many that only expired entries are culled.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         },
         "pages": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Its failures are misses, as with Redis' IGNORE_EXCEPTIONS.
+            "BACKEND": "core.cache_backends.TolerantDatabaseCache",
             "LOCATION": "django_cache_pages",
             "KEY_PREFIX": "mlops",
             "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -181,7 +210,7 @@ CACHE_MIDDLEWARE_KEY_PREFIX = ""
 CACHE_MIDDLEWARE_SECONDS = 0
 
 AUTH_USER_MODEL = "accounts.User"
-# Django's and allauth's backends, loading the user with their e-mail verification state.
+# Django's and allauth's backends, loading the user with their email verification state.
 # (Sessions made under the plain backends' names end at the change; listing those names too
 # would keep them, but would hash every failed password twice more.)
 AUTHENTICATION_BACKENDS = [
@@ -203,17 +232,28 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed sign-ins count per address, per (account, address) pair and, more loosely, per
+# account (accounts/adapter.py): a stranger's wrong passwords lock out only the stranger,
+# and the owner's password reset always works and lifts the lock. Reset mails to one
+# address are limited without refusing the form ("reset_password_mail", accounts/forms.py),
+# so that a stranger cannot use up the owner's reset either.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_account": "20/30m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": "20/m/ip",
+    "reset_password_mail": "3/15m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Following the link in the verification mail signs the reader in (in the browser that
+# signed up), instead of asking for the password again.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "administrator", "moderator", "root", "staff", "me"]
 # The blacklist is also checked with look-alike letters folded (аdmin with a Cyrillic а).
@@ -240,7 +280,7 @@ if GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET:
         "SCOPE": ["user:email"],
     }
 
-# E-mail: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or DJANGO_EMAIL_BACKEND; in
+# Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True) or DJANGO_EMAIL_BACKEND; in
 # development, messages are written as files under var/mail/ where a person can read them.
 if env.str("EMAIL_URL", default=""):
     _email = env.email_url("EMAIL_URL")

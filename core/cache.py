@@ -6,6 +6,7 @@ can see (`clear_pages`). A reader with a session (signed in, or with a message w
 htmx requests are always served afresh, marked private.
 """
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 
 PAGES = "pages"
+logger = logging.getLogger(__name__)
 
 
 def is_anonymous_request(request) -> bool:
@@ -58,14 +60,22 @@ def clear_pages() -> None:
 
 def cached(key: str, compute: Callable):
     """`compute()`'s value, kept in the default cache for PAGE_CACHE_SECONDS (0: not kept)
-    until `forget(key)`."""
+    until `forget(key)`. A cache that is down (Redis stopped, its table missing) is a miss:
+    the value is computed, the page drawn, and the failure logged."""
     seconds = settings.PAGE_CACHE_SECONDS
     if seconds <= 0:
         return compute()
-    value = cache.get(key)
+    try:
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 - any backend failure is a miss
+        logger.warning("cache unavailable, %s computed afresh", key, exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        try:
+            cache.set(key, value, seconds)
+        except Exception:  # noqa: BLE001
+            logger.warning("cache unavailable, %s not kept", key, exc_info=True)
     return value
 
 

@@ -1,12 +1,59 @@
-"""Cross-cutting request handling: one log line per request, and a 404 for an unconfigured
-social sign-in."""
+"""Cross-cutting request handling: one log line per request, a 503 page when the database or
+the cache fails, and a 404 for an unconfigured social sign-in."""
 
 import logging
 import time
 
-from django.http import Http404
+from django.db import DatabaseError
+from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
 
 request_logger = logging.getLogger("mlops.request")
+error_logger = logging.getLogger("mlops.unavailable")
+RETRY_AFTER_SECONDS = 30
+
+
+def _cache_errors() -> tuple[type[BaseException], ...]:
+    """What Redis and django-redis raise when the cache server is down."""
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - django-redis is a runtime requirement
+        return ()
+    return (RedisError, ConnectionInterrupted)
+
+
+UNAVAILABLE_ERRORS = (DatabaseError, *_cache_errors())
+
+
+class ServiceUnavailableMiddleware:
+    """A view stopped by a failing database or cache answers 503 with a page that says
+    nothing was saved, which holds: every write runs in a transaction that the error rolled
+    back. The rate limits of sign-in, sign-up and password reset live in the cache, so while
+    it is down those forms land here too: they fail closed rather than let guesses through
+    uncounted."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, UNAVAILABLE_ERRORS):
+            return None
+        error_logger.error(
+            "%s %s: %s",
+            request.method,
+            request.path,
+            exception.__class__.__name__,
+            exc_info=exception,
+        )
+        # Drawn without the request: no context processor may touch what just failed.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class RequestLogMiddleware:

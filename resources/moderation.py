@@ -288,12 +288,12 @@ def moderator_permissions() -> list[Permission]:
 
 
 def grant_moderator(*, user: AbstractBaseUser) -> None:
-    """Make a user with a verified e-mail address staff and a member of Moderators."""
+    """Make a user with a verified email address staff and a member of Moderators."""
     if not user.is_active:
         raise ModerationError(f"{user.get_username()} is inactive and cannot moderate.")
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
         raise ModerationError(
-            f"{user.get_username()} has no verified e-mail address; only verified users "
+            f"{user.get_username()} has no verified email address; only verified users "
             "can moderate."
         )
     with transaction.atomic():
@@ -435,7 +435,7 @@ def _record(
 
 
 def _notify_submitter(resource: Resource, decision: Literal["approved", "rejected"]) -> None:
-    """E-mail the submitter once the decision is committed; skip when there is no address."""
+    """Email the submitter once the decision is committed; skip when there is no address."""
     submitter = resource.submitted_by
     if submitter is None or not submitter.email:
         return

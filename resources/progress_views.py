@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from core.http import back_to_card, login_required_for_htmx, swap_with_status
-from resources import services
+from resources import selectors, services
 from resources.models import Progress, ProgressState, Resource
 from resources.sections import done_counts
 
@@ -29,6 +29,10 @@ LEARNING_GROUPS = (ProgressState.IN_PROGRESS, ProgressState.SAVED, ProgressState
 @require_POST
 def set_progress(request, pk):
     resource = get_object_or_404(Resource, pk=pk)
+    if not selectors.may_see(request.user, resource):
+        # A refusal draws the card, title included: nothing of a resource the reader may
+        # not see.
+        raise Http404("No such resource")
     choice = request.POST.get("state", "")
     if choice != CLEAR and choice not in ProgressState.values:
         return HttpResponseBadRequest("Choose done, in progress or saved.")

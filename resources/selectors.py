@@ -51,6 +51,22 @@ def popular_tags(limit: int | None = 30) -> list[PopularTag]:
     return [PopularTag(*row) for row in (rows if limit is None else rows[:limit])]
 
 
+def may_see(user, resource: Resource) -> bool:
+    """Everyone sees what is on the roadmap; submitters their own suggestions; moderators
+    (the permission to view resources, not staff status alone) everything."""
+    if resource.is_public:
+        return True
+    if not user.is_authenticated:
+        return False
+    return resource.submitted_by_id == user.pk or user.has_perm("resources.view_resource")
+
+
+def public_tag(slug: str) -> Tag | None:
+    """The tag, if at least one resource on the roadmap carries it: a tag only pending or
+    rejected suggestions use says nothing to readers."""
+    return Tag.objects.filter(slug=slug, resource__status=Status.APPROVED).first()
+
+
 def reader_context(user) -> dict:
     """What resource cards need to know about the reader, in at most one query."""
     return {"can_vote": user.is_authenticated and has_verified_email(user)}

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from taggit.models import Tag
 
 from accounts.permissions import verified_email_required_or_explain
 from core.cache import cache_page_for_anonymous
@@ -30,8 +29,13 @@ def resource_detail(request, pk):
         pk=pk,
     )
     if resource.merged_into_id:
-        return redirect("resources:detail", pk=resource.merged_into_id, permanent=True)
-    if not resource.is_public and not _may_see_unpublished(request.user, resource):
+        # Only to a resource the reader may see: an archived duplicate must not point at a
+        # pending suggestion.
+        target = Resource.objects.filter(pk=resource.merged_into_id).first()
+        if target is None or not selectors.may_see(request.user, target):
+            raise Http404("No such resource")
+        return redirect("resources:detail", pk=target.pk, permanent=target.is_public)
+    if not selectors.may_see(request.user, resource):
         raise Http404("No such resource")
     return render(
         request,
@@ -43,13 +47,6 @@ def resource_detail(request, pk):
             **selectors.reader_context(request.user),
         },
     )
-
-
-def _may_see_unpublished(user, resource) -> bool:
-    """Submitters see their own suggestions; moderators see everything."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or resource.submitted_by_id == user.id
 
 
 def _duplicate_error(form: SuggestionForm, error: services.DuplicateResource) -> None:
@@ -177,7 +174,7 @@ def propose_edit(request, pk):
 def history(request, pk):
     """What readers' accepted edits changed on a resource, newest first."""
     resource = get_object_or_404(Resource.objects.select_related("section"), pk=pk)
-    if not resource.is_public and not _may_see_unpublished(request.user, resource):
+    if not selectors.may_see(request.user, resource):
         raise Http404("No such resource")
     return render(
         request,
@@ -246,6 +243,9 @@ def vote(request, pk):
         raise Http404("No such resource") from None
     except services.NotAllowed as error:
         resource = get_object_or_404(Resource, pk=pk)
+        if not selectors.may_see(request.user, resource):
+            # The refusal would draw the card: nothing of a resource the reader may not see.
+            raise Http404("No such resource") from None
         if request.htmx:
             return render(
                 request,
@@ -327,11 +327,11 @@ def explorer(request, tag_slug=None):
     data = request.GET.copy()
     tag = None
     if tag_slug is not None:
-        tag = Tag.objects.filter(slug=tag_slug).first()
+        tag = selectors.public_tag(tag_slug)
         if tag is None:
             # Old links to a tag that was merged into its canonical one (case-studies).
             canonical = canonical_tag(tag_slug)
-            if canonical != tag_slug and Tag.objects.filter(slug=canonical).exists():
+            if canonical != tag_slug and selectors.public_tag(canonical) is not None:
                 url = reverse("tag", args=[canonical])
                 query = request.GET.urlencode()
                 return redirect(f"{url}?{query}" if query else url, permanent=True)

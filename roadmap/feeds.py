@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import F, Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -13,6 +12,7 @@ from taggit.models import Tag
 from core.text import plain_text
 from resources.models import Resource
 from resources.sections import find_node, flatten, section_tree
+from resources.selectors import public_tag
 
 FEED_SIZE = 50
 
@@ -109,7 +109,10 @@ class TagFeed(NewResourcesFeed):
     """Resources newly approved with one tag."""
 
     def get_object(self, request, slug: str) -> Tag:
-        return get_object_or_404(Tag, slug=slug)
+        tag = public_tag(slug)
+        if tag is None:
+            raise Http404("No such tag")
+        return tag
 
     def title(self, tag: Tag) -> str:
         return f"{settings.SITE_NAME}: new resources tagged #{plain_text(tag.name)}"

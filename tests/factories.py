@@ -81,7 +81,7 @@ class EmailAddressFactory(factory.django.DjangoModelFactory):
 
 
 class VerifiedUserFactory(UserFactory):
-    """A member whose primary e-mail address allauth considers verified."""
+    """A member whose primary email address allauth considers verified."""
 
     email_address = factory.RelatedFactory(
         EmailAddressFactory, factory_related_name="user", verified=True

@@ -29,7 +29,7 @@ def sign_up(client, **overrides):
     return client.post(SIGNUP, data)
 
 
-# Sign-up and e-mail verification
+# Sign-up and email verification
 
 
 def test_signing_up_sends_one_verification_mail_and_shows_the_verification_page(client, mailoutbox):
@@ -40,7 +40,7 @@ def test_signing_up_sends_one_verification_mail_and_shows_the_verification_page(
     assert mailoutbox[0].subject.startswith("[MLOps Roadmap] ")
     assert "Hello from MLOps Roadmap!" in mailoutbox[0].body
     page = client.get(response.url)
-    assert "Verify your e-mail address" in page.content.decode()
+    assert "Verify your email address" in page.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,7 @@ def test_unverified_member_gets_a_403_page_that_explains_and_offers_a_resend(cli
     assert "accounts/verify_needed.html" in [t.name for t in response.templates]
     html = response.content.decode()
     assert html.count("<h1") == 1
-    assert "Verify your e-mail address" in html
+    assert "Verify your email address" in html
     assert "unverified@example.com" in html
     assert 'action="/accounts/email/"' in html
     assert 'name="action_send"' in html
@@ -148,7 +148,7 @@ def test_member_without_any_address_is_sent_to_add_one(client):
     client.force_login(UserFactory(email=""))
     response = client.get(CONTRIBUTE)
     assert response.status_code == 403
-    assert "Add an e-mail address" in response.content.decode()
+    assert "Add an email address" in response.content.decode()
 
 
 def test_has_verified_email_filter_gives_templates_the_same_answer():

@@ -91,7 +91,7 @@ def test_a_moderator_rejects_one_suggestion_and_approves_another(
     expect(rejected_row).to_contain_text("maria")
     expect(page.locator("main")).not_to_contain_text("bob")
 
-    # Each submitter was told by e-mail; the rejected one gets the reason.
+    # Each submitter was told by email; the rejected one gets the reason.
     by_recipient = {message.to[0]: message for message in mail.outbox}
     assert set(by_recipient) == {"ada@example.com", "bob@example.com"}
     assert "Reason: Low quality or spam: A sales page, not a tutorial." in (

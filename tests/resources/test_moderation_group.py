@@ -100,7 +100,7 @@ def test_make_moderator_refuses_an_unknown_user():
 
 def test_make_moderator_refuses_a_user_without_a_verified_address():
     user = UserFactory(username="unverified")
-    with pytest.raises(CommandError, match="no verified e-mail address"):
+    with pytest.raises(CommandError, match="no verified email address"):
         call_command("make_moderator", "unverified")
     user.refresh_from_db()
     assert not user.is_staff

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def reader(client):
-    """A signed-in reader; tracking progress needs no verified e-mail address."""
+    """A signed-in reader; tracking progress needs no verified email address."""
     user = UserFactory(username="reader")
     client.force_login(user)
     return user
@@ -200,7 +200,9 @@ def test_htmx_gets_the_control_back_with_the_new_state_pressed(client, reader):
 
 
 def test_marking_a_pending_resource_explains_why_not(client, reader):
-    resource = ResourceFactory(status=Status.PENDING)
+    # Its submitter may see it, so they hear why; anyone else gets a 404
+    # (tests/security/test_what_readers_may_see.py).
+    resource = ResourceFactory(status=Status.PENDING, submitted_by=reader)
     response = client.post(set_url(resource), {"state": "done"}, follow=True)
     assert "Only resources on the roadmap can be tracked" in response.content.decode()
     htmx = client.post(set_url(resource), {"state": "done"}, headers={"HX-Request": "true"})

@@ -300,7 +300,9 @@ def test_a_bad_vote_value_is_a_clear_400(client, member):
 
 
 def test_voting_on_a_pending_resource_is_refused_with_a_message(client, member):
-    resource = ResourceFactory(status=Status.PENDING)
+    # Its submitter may see it, so they hear why; anyone else gets a 404
+    # (tests/security/test_what_readers_may_see.py).
+    resource = ResourceFactory(status=Status.PENDING, submitted_by=member)
     response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up"}, follow=True)
     assert "Only resources on the roadmap can be voted on" in response.content.decode()
     assert not Vote.objects.exists()

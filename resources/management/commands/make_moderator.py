@@ -11,7 +11,7 @@ from resources.moderation import (
 
 class Command(BaseCommand):
     help = (
-        f"Make a user with a verified e-mail address staff and a member of {MODERATORS_GROUP}, "
+        f"Make a user with a verified email address staff and a member of {MODERATORS_GROUP}, "
         "or with --remove take that away again."
     )
 
