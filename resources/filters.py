@@ -172,7 +172,7 @@ class ResourceFilter(django_filters.FilterSet):
     def order_default(self, queryset):
         if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("q"):
             if "rank" in queryset.query.annotations:
-                return queryset.order_by("-rank", "-wilson_score", "-created_at", "-id")
+                return queryset.order_by("-rank", "-wilson_score", "downvotes", "-created_at", "-id")
         return queryset.order_by_top()
 
     def filter_search(self, queryset, name, value):
