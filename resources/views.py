@@ -115,7 +115,7 @@ def _own_pending(request, pk) -> Resource:
 def edit_suggestion(request, pk):
     resource = _own_pending(request, pk)
     if request.method == "POST":
-        form = SuggestionForm(request.POST)
+        form = SuggestionForm(request.POST, keep_section=resource.section_id)
         if form.is_valid():
             try:
                 services.update_suggestion(
@@ -129,7 +129,9 @@ def edit_suggestion(request, pk):
                 messages.success(request, "Your suggestion was updated.")
                 return redirect("resources:mine")
     else:
-        form = SuggestionForm(initial=SuggestionForm.initial_for(resource))
+        form = SuggestionForm(
+            initial=SuggestionForm.initial_for(resource), keep_section=resource.section_id
+        )
     return render(
         request,
         "resources/edit.html",

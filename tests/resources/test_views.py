@@ -163,7 +163,7 @@ def test_every_bad_input_gives_a_field_error(client, member, section, field, val
 
 
 def test_a_duplicate_links_to_the_existing_public_resource(client, member, section):
-    existing = ResourceFactory(url="https://example.org/mlflow-afternoon")
+    existing = ResourceFactory(url="https://example.org/mlflow-afternoon", section=section)
     response = client.post(
         SUGGEST, form_data(section, url="https://www.example.org/mlflow-afternoon/?utm_source=x")
     )
@@ -368,3 +368,43 @@ def test_bad_flags_give_field_errors(client, member, data, field):
 def test_pending_resources_cannot_be_flagged_through_the_site(client, member):
     resource = ResourceFactory(status=Status.PENDING)
     assert client.get(f"/resources/{resource.pk}/flag/").status_code == 404
+
+
+def test_someone_elses_pending_link_is_refused_naming_its_title_without_a_link(
+    client, member, section
+):
+    pending = ResourceFactory(
+        url="https://example.org/mlflow-afternoon",
+        title="MLflow <b>afternoon</b> notes",
+        status=Status.PENDING,
+        submitted_by=UserFactory(),
+    )
+    html = client.post(SUGGEST, form_data(section)).content.decode()
+    assert "already been suggested as “MLflow &lt;b&gt;afternoon&lt;/b&gt; notes”" in html
+    assert pending.get_absolute_url() not in html
+
+
+def test_the_suggest_form_preselects_no_type_and_no_cost(client, member, section):
+    response = client.get(SUGGEST)
+    form = response.context["form"]
+    html = response.content.decode()
+    assert form["resource_type"].value() in (None, "")
+    assert form["cost"].value() in (None, "")
+    assert '<option value="" selected>Choose a type</option>' in html
+    assert '<option value="" selected>Choose what it costs</option>' in html
+    data = form_data(section)
+    del data["cost"], data["resource_type"]
+    errors = client.post(SUGGEST, data).context["form"].errors
+    assert set(errors) == {"cost", "resource_type"}
+
+
+def test_the_suggest_form_offers_no_prose_only_section(client, member):
+    SectionFactory(slug="what-is-mlops", title="What is MLOps?")  # prose, no resources
+    tools = SectionFactory(slug="tools", title="Tools")
+    ResourceFactory(section=tools)
+    learning = SectionFactory(slug="learning", title="Learning")
+    SectionFactory(slug="new-books", title="New books", parent=learning)  # empty, offered
+    html = client.get(SUGGEST).content.decode()
+    assert ">Tools</option>" in html and ">Learning</option>" in html
+    assert "— New books</option>" in html
+    assert "What is MLOps?" not in html
