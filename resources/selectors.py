@@ -10,7 +10,7 @@ from taggit.models import Tag
 from accounts.permissions import has_verified_email
 from core.cache import cached, clear_pages, forget
 from resources.filters import ResourceFilter
-from resources.models import Resource, Status
+from resources.models import Flag, FlagStatus, Resource, Status
 from resources.sections import SECTION_TREE_KEY
 
 POPULAR_TAGS_KEY = "popular-tags"
@@ -101,3 +101,14 @@ def contribution_stats(user) -> dict[str, int]:
     )
     stats["karma"] = stats["upvotes"] - stats["downvotes"]
     return stats
+
+
+def open_report(user, resource: Resource):
+    """The reader's report on this resource that moderators have not dealt with yet, or None."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Flag.objects.filter(user=user, resource=resource, status=FlagStatus.OPEN)
+        .order_by("-created_at")
+        .first()
+    )

@@ -34,7 +34,12 @@ def resource_detail(request, pk):
     return render(
         request,
         "resources/detail.html",
-        {"resource": resource, "flag_form": FlagForm(), **selectors.reader_context(request.user)},
+        {
+            "resource": resource,
+            "flag_form": FlagForm(),
+            "my_report": selectors.open_report(request.user, resource),
+            **selectors.reader_context(request.user),
+        },
     )
 
 
@@ -144,9 +149,12 @@ def edit_suggestion(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def withdraw_suggestion(request, pk):
+    """GET asks for confirmation; only the POST from that page withdraws."""
     resource = _own_pending(request, pk)
+    if request.method == "GET":
+        return render(request, "resources/withdraw.html", {"resource": resource})
     services.withdraw_suggestion(user=request.user, resource=resource)
     messages.success(request, f"You withdrew “{resource.title}”.")
     return redirect("resources:mine")
@@ -209,7 +217,11 @@ def flag(request, pk):
         else:
             messages.success(request, "Thank you for the report. A moderator will look at it.")
             return redirect(resource.get_absolute_url())
-    return render(request, "resources/flag.html", {"form": form, "resource": resource})
+    return render(
+        request,
+        "resources/flag.html",
+        {"form": form, "resource": resource, "my_report": selectors.open_report(request.user, resource)},
+    )
 
 
 EXPLORER_PAGE_SIZE = 20

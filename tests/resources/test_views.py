@@ -90,10 +90,15 @@ def test_unverified_users_are_told_to_verify(client, method, url):
     assert not Vote.objects.exists()
 
 
-@pytest.mark.parametrize("url", ["/resources/{pk}/vote/", "/resources/{pk}/withdraw/"])
-def test_state_changes_refuse_get(client, member, url):
+def test_state_changes_refuse_get(client, member):
     resource = ResourceFactory(submitted_by=member, status=Status.PENDING)
-    assert client.get(url.format(pk=resource.pk)).status_code == 405
+    assert client.get(f"/resources/{resource.pk}/vote/").status_code == 405
+
+
+def test_a_get_to_withdraw_only_asks(client, member):
+    resource = ResourceFactory(submitted_by=member, status=Status.PENDING)
+    assert client.get(f"/resources/{resource.pk}/withdraw/").status_code == 200
+    assert Resource.objects.filter(pk=resource.pk).exists()
 
 
 def test_state_changes_need_a_csrf_token(member, section):
@@ -408,3 +413,32 @@ def test_the_suggest_form_offers_no_prose_only_section(client, member):
     assert ">Tools</option>" in html and ">Learning</option>" in html
     assert "— New books</option>" in html
     assert "What is MLOps?" not in html
+
+
+def test_withdrawing_asks_first_and_only_the_confirmation_deletes(client, member, section):
+    resource = ResourceFactory(
+        submitted_by=member, status=Status.PENDING, section=section, title="Half-baked notes"
+    )
+    withdraw_url = f"/resources/{resource.pk}/withdraw/"
+    mine = client.get("/resources/mine/").content.decode()
+    assert f'href="{withdraw_url}"' in mine  # a link to a question, not a button that deletes
+    assert f'action="{withdraw_url}"' not in mine
+    page = client.get(withdraw_url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Withdraw this suggestion?" in html and "Half-baked notes" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert Resource.objects.filter(pk=resource.pk).exists()
+    client.post(withdraw_url)
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_a_reader_who_reported_is_told_when_instead_of_offered_the_form_again(client, member):
+    resource = ResourceFactory()
+    detail = f"/resources/{resource.pk}/"
+    assert "Send the report" in client.get(detail).content.decode()
+    client.post(f"/resources/{resource.pk}/flag/", {"reason": "broken_link"})
+    for url in (detail, f"/resources/{resource.pk}/flag/"):
+        html = client.get(url).content.decode()
+        assert "You reported this on" in html
+        assert "Send the report" not in html
