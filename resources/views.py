@@ -16,6 +16,7 @@ from resources.filters import ResourceFilter
 from resources.forms import FlagForm, SuggestionForm, VoteForm
 from resources.models import Resource, Status, section_model
 from resources.normalize import InvalidURL
+from resources.sections import section_path
 
 SUGGESTED_TAGS = 24  # offered under the tags field while suggesting
 
@@ -38,6 +39,7 @@ def resource_detail(request, pk):
             "resource": resource,
             "flag_form": FlagForm(),
             "my_report": selectors.open_report(request.user, resource),
+            "section_path": section_path(resource.section_id),
             **selectors.reader_context(request.user),
         },
     )
@@ -220,7 +222,11 @@ def flag(request, pk):
     return render(
         request,
         "resources/flag.html",
-        {"form": form, "resource": resource, "my_report": selectors.open_report(request.user, resource)},
+        {
+            "form": form,
+            "resource": resource,
+            "my_report": selectors.open_report(request.user, resource),
+        },
     )
 
 
@@ -279,6 +285,7 @@ def explorer(request, tag_slug=None):
         else "",
         "query": query.urlencode(),
         "tag": tag,
+        "active_filters": filterset.active_filters(page_tag=tag_slug),
         "popular_tags": selectors.popular_tags(),
         **selectors.reader_context(request.user),
     }

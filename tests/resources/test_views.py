@@ -319,9 +319,22 @@ def test_cards_show_the_score_and_my_own_vote(client, member, section):
     assert ">2<" in html
 
 
-def test_anonymous_readers_are_invited_to_sign_in_to_vote(client, section):
+@pytest.mark.parametrize("page", ["section", "/resources/", "/tags/t/"])
+def test_anonymous_readers_are_invited_to_sign_in_to_vote_once_a_page(client, section, page):
+    ResourceFactory.create_batch(3, section=section, tags=["t"])
+    voted = ResourceFactory(section=section, tags=["t"], upvotes=2, downvotes=0)
+    url = section.get_absolute_url() if page == "section" else page
+    html = client.get(url).content.decode()
+    assert html.count("to vote on resources") == 1
+    assert "Sign in to vote" not in html
+    # No row of zeros: a score shows only where someone has voted.
+    assert html.count('class="score-value"') == 1
+    assert f'id="vote-{voted.pk}"' in html
+
+
+def test_members_get_no_sign_in_hint(client, member, section):
     ResourceFactory(section=section)
-    assert "Sign in to vote" in client.get(section.get_absolute_url()).content.decode()
+    assert "to vote on resources" not in client.get(section.get_absolute_url()).content.decode()
 
 
 def test_section_query_count_is_the_same_for_a_member_with_votes(client, member, section):
