@@ -2,9 +2,9 @@
 
 import secrets
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
