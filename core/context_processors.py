@@ -2,9 +2,7 @@ from django.conf import settings
 
 # Pages that list resource cards: anonymous readers get one "sign in to vote" hint at the
 # top instead of one on every card.
-CARD_PAGES = frozenset(
-    {"roadmap:home", "roadmap:section", "resources:explorer", "tag", "progress:learning"}
-)
+CARD_PAGES = frozenset({"roadmap:section", "resources:explorer", "tag"})
 
 
 def site(request) -> dict:
