@@ -8,8 +8,13 @@ who tries five passwords locks out only their own address; only a spread-out att
 the ceiling, and the owner's password reset always works and lifts both.
 """
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.core.internal import ratelimit
+from django.conf import settings
 
 from accounts.backends import find_account
 
@@ -23,6 +28,11 @@ def account_key(login: str) -> str:
     identifier itself when it names no account, so that both cost the same to count."""
     user = find_account(login)
     return f"user:{user.pk}" if user is not None else f"login:{login.strip().lower()}"
+
+
+def public_site() -> SimpleNamespace:
+    """What mail templates read as current_site, taken from SITE_URL."""
+    return SimpleNamespace(domain=urlsplit(settings.SITE_URL).netloc, name=settings.SITE_NAME)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -59,3 +69,16 @@ class AccountAdapter(DefaultAccountAdapter):
         """After a password reset: the account's failures are forgotten, everywhere."""
         for action, key in self._keys(request, credentials):
             ratelimit.clear(request, app=APP, action=action, key=key)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's mails link to SITE_URL, like every other mail the site sends, whatever
+        host the request that triggered them came in on."""
+        request = allauth_context.request
+        origin = request.build_absolute_uri("/").rstrip("/") if request is not None else None
+        on_site = {}
+        for key, value in context.items():
+            # activate_url, password_reset_url, signup_url: built on the request's host.
+            if origin and isinstance(value, str) and value.startswith(origin + "/"):
+                value = settings.SITE_URL + value[len(origin) :]
+            on_site[key] = value
+        super().send_mail(template_prefix, email, {"current_site": public_site(), **on_site})

@@ -677,6 +677,7 @@ def child_env(target: Target, args, secret_key: str) -> dict:
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secret_key,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SITE_URL": "https://bench.example.org",  # production refuses a local address
             "DJANGO_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_VAR_DIR": str(args.var_dir),

@@ -26,6 +26,8 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
     )
 
 SITE_NAME = "MLOps Roadmap"
+# The public address every e-mail links to; production refuses to start without one
+# (core/checks.py).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from core.views import healthz
+from core.views import favicon, healthz
 
 urlpatterns = [
     path("", include("roadmap.urls")),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("roadmap.site_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

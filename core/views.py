@@ -1,10 +1,11 @@
-"""Views every deployment needs, whatever the apps: the health check."""
+"""Views every deployment needs, whatever the apps: the health check and /favicon.ico."""
 
 import secrets
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -32,3 +33,9 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@require_safe
+def favicon(request):
+    """Browsers and feed readers ask for /favicon.ico whatever the page's <link rel=icon> says."""
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("img/favicon.svg"))

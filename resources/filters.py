@@ -1,6 +1,9 @@
 """The explorer's filters and sort orders, shared by the HTML explorer and the JSON API."""
 
 import re
+from functools import cached_property
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
@@ -92,6 +95,14 @@ def without_empty_choices(data):
     return data
 
 
+class ActiveFilter(NamedTuple):
+    """A filter in use, shown as a chip: its label and the query string without it."""
+
+    name: str
+    label: str
+    query_without: str
+
+
 class TagSlugFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
@@ -177,7 +188,9 @@ class ResourceFilter(django_filters.FilterSet):
     def order_default(self, queryset):
         if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("q"):
             if "rank" in queryset.query.annotations:
-                return queryset.order_by("-rank", "-wilson_score", "-created_at", "-id")
+                return queryset.order_by(
+                    "-rank", "-wilson_score", "downvotes", "-created_at", "-id"
+                )
         return queryset.order_by_top()
 
     def filter_search(self, queryset, name, value):
@@ -201,8 +214,43 @@ class ResourceFilter(django_filters.FilterSet):
             return queryset.order_by_trending()
         return queryset.order_by_top()
 
-    @property
+    @cached_property
     def selected_tags(self) -> list[Tag]:
         if not self.is_bound or not self.form.is_valid():
             return []
         return list(Tag.objects.filter(slug__in=self.form.cleaned_data.get("tag") or []))
+
+    def active_filters(self, *, page_tag: str | None = None) -> list[ActiveFilter]:
+        """Section, types, levels, costs and tags in use, each with the address that drops
+        it; the tag a tag page is about is that page, not a filter."""
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        data = self.form.cleaned_data
+        tag_names = {tag.slug: tag.name for tag in self.selected_tags}
+        labels = {
+            "type": dict(ResourceType.choices),
+            "level": dict(Level.choices),
+            "cost": dict(Cost.choices),
+        }
+        kept: list[tuple[str, str]] = []  # (parameter, value) in the order of the form
+        shown: list[tuple[int, str, str]] = []  # (index in kept, parameter, label)
+        if data.get("q"):
+            kept.append(("q", data["q"]))
+        if section := data.get("section"):
+            node = find_node(self.tree, section)
+            shown.append((len(kept), "section", node.section.title if node else section))
+            kept.append(("section", section))
+        for name in ("type", "level", "cost"):
+            for value in data.get(name) or []:
+                shown.append((len(kept), name, labels[name].get(value, value)))
+                kept.append((name, value))
+        for slug in data.get("tag") or []:
+            if slug != page_tag:
+                shown.append((len(kept), "tag", f"#{tag_names.get(slug, slug)}"))
+                kept.append(("tag", slug))
+        if data.get("sort"):
+            kept.append(("sort", data["sort"]))
+        return [
+            ActiveFilter(name, label, urlencode(kept[:index] + kept[index + 1 :]))
+            for index, name, label in shown
+        ]

@@ -28,12 +28,23 @@ class SectionChoiceField(forms.ModelChoiceField):
         return ("— " * getattr(section, "tree_depth", 0)) + section.title
 
 
-def section_choices():
-    """Sections in roadmap reading order, each knowing its depth for indentation."""
+def section_choices(keep=None):
+    """Sections in roadmap reading order, each knowing its depth for indentation. Prose-only
+    sections (a top-level section with neither resources nor sub-sections, such as an
+    introduction) are left out, except `keep` (a section id)."""
+    tree = section_tree()
+    prose_only = {
+        node.section.pk
+        for node in tree
+        if not node.children and not node.resource_count and node.section.pk != keep
+    }
+    if len(prose_only) == len(tree):  # a roadmap with nothing in it yet: offer everything
+        prose_only = set()
     ordered = []
-    for node in flatten(section_tree()):
-        node.section.tree_depth = node.depth
-        ordered.append(node.section)
+    for node in flatten(tree):
+        if node.section.pk not in prose_only:
+            node.section.tree_depth = node.depth
+            ordered.append(node.section)
     return ordered
 
 
@@ -56,7 +67,9 @@ class SuggestionForm(forms.Form):
         widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
         help_text="The page itself, starting with http:// or https://.",
     )
-    resource_type = forms.ChoiceField(label="Type", choices=ResourceType.choices)
+    resource_type = forms.ChoiceField(
+        label="Type", choices=[("", "Choose a type"), *ResourceType.choices]
+    )
     section = SectionChoiceField(
         queryset=section_model().objects.all(),
         empty_label=None,
@@ -69,7 +82,7 @@ class SuggestionForm(forms.Form):
             "of a site tag are folded into it: case-studies becomes case-study."
         ),
     )
-    cost = forms.ChoiceField(choices=Cost.choices, initial=Cost.FREE)
+    cost = forms.ChoiceField(choices=[("", "Choose what it costs"), *Cost.choices])
     level = forms.ChoiceField(choices=[("", "Not specified"), *Level.choices], required=False)
     provider = forms.CharField(label="Provider or author", max_length=200, required=False)
     description = forms.CharField(
@@ -86,13 +99,16 @@ class SuggestionForm(forms.Form):
 
     tag_vocabulary = CANONICAL_TAGS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, keep_section=None, **kwargs):
         super().__init__(*args, **kwargs)
         # The browser offers the site's tags while typing the first one (no JavaScript).
         if self.auto_id:
             tags_id = self.auto_id % self.add_prefix("tags")
             self.fields["tags"].widget.attrs["list"] = f"{tags_id}_vocabulary"
-        sections = section_choices()
+        sections = section_choices(keep=keep_section)
+        self.fields["section"].queryset = section_model().objects.filter(
+            pk__in=[section.pk for section in sections]
+        )
         # Reading order and indentation without a query per option.
         self.fields["section"].choices = [("", "Choose where it belongs")] + [
             (section.pk, self.fields["section"].label_from_instance(section))

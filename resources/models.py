@@ -101,7 +101,9 @@ class ResourceQuerySet(models.QuerySet):
         return self.approved().order_by(models.F("link_checked_at").asc(nulls_first=True), "id")
 
     def order_by_top(self) -> "ResourceQuerySet":
-        return self.order_by("-wilson_score", "-created_at", "-id")
+        # Every resource without an up vote has a Wilson bound of 0: fewer down votes first,
+        # so that -1 never ranks above 0.
+        return self.order_by("-wilson_score", "downvotes", "-created_at", "-id")
 
     def order_by_trending(self) -> "ResourceQuerySet":
         return self.order_by("-hot_score", "-id")

@@ -109,3 +109,18 @@ def done_counts(user) -> dict:
         "sections": {node.section.slug: node.done_count for node in flatten(tree)},
         "total": sum(node.done_count for node in tree),
     }
+
+
+def section_path(section_id) -> list:
+    """The sections from the top of the roadmap down to this one, for a breadcrumb."""
+
+    def walk(nodes: list[SectionNode], trail: list) -> list | None:
+        for node in nodes:
+            here = [*trail, node.section]
+            if node.section.id == section_id:
+                return here
+            if found := walk(node.children, here):
+                return found
+        return None
+
+    return walk(section_tree(), []) or []

@@ -13,7 +13,7 @@ from accounts.permissions import has_verified_email
 from core.cache import cached, clear_pages, forget
 from resources.edits import HistoryChange, history_changes, section_titles_for
 from resources.filters import ResourceFilter
-from resources.models import EditProposal, RelatedBasis, Resource, Status
+from resources.models import EditProposal, Flag, FlagStatus, RelatedBasis, Resource, Status
 from resources.sections import SECTION_TREE_KEY
 
 POPULAR_TAGS_KEY = "popular-tags"
@@ -212,4 +212,15 @@ def readers_went_on_to(section, limit: int = RELATED_SHOWN) -> QuerySet[Resource
             from_resources=Count("neighbour_of__resource", distinct=True),
         )
         .order_by("-strength", "-wilson_score", "pk")[:limit]
+    )
+
+
+def open_report(user, resource: Resource):
+    """The reader's report on this resource that moderators have not dealt with yet, or None."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Flag.objects.filter(user=user, resource=resource, status=FlagStatus.OPEN)
+        .order_by("-created_at")
+        .first()
     )

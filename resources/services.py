@@ -46,7 +46,11 @@ class DuplicateResource(CommunityActionError):
         if existing.status == Status.APPROVED:
             message = "This link is already on the roadmap."
         elif existing.status == Status.PENDING:
-            message = "This link has already been suggested and is waiting for review."
+            # Its title, never a link: the reader may not see a pending suggestion's page.
+            message = (
+                f"This link has already been suggested as “{existing.title}” and is waiting "
+                "for review."
+            )
         else:
             message = "This link was suggested before and was not accepted."
         super().__init__(message)

@@ -16,6 +16,7 @@ from resources.filters import ResourceFilter
 from resources.forms import EditProposalForm, FlagForm, SuggestionForm, VoteForm
 from resources.models import EditProposal, Resource, Status, section_model
 from resources.normalize import InvalidURL
+from resources.sections import section_path
 from resources.tags import canonical_tag
 
 SUGGESTED_TAGS = 24  # offered under the tags field while suggesting
@@ -44,6 +45,8 @@ def resource_detail(request, pk):
             "resource": resource,
             "flag_form": FlagForm(),
             "related": selectors.related_resources(resource) if resource.is_public else [],
+            "my_report": selectors.open_report(request.user, resource),
+            "section_path": section_path(resource.section_id),
             **selectors.reader_context(request.user),
         },
     )
@@ -188,7 +191,7 @@ def history(request, pk):
 def edit_suggestion(request, pk):
     resource = _own_pending(request, pk)
     if request.method == "POST":
-        form = SuggestionForm(request.POST)
+        form = SuggestionForm(request.POST, keep_section=resource.section_id)
         if form.is_valid():
             try:
                 services.update_suggestion(
@@ -202,7 +205,9 @@ def edit_suggestion(request, pk):
                 messages.success(request, "Your suggestion was updated.")
                 return redirect("resources:mine")
     else:
-        form = SuggestionForm(initial=SuggestionForm.initial_for(resource))
+        form = SuggestionForm(
+            initial=SuggestionForm.initial_for(resource), keep_section=resource.section_id
+        )
     return render(
         request,
         "resources/edit.html",
@@ -215,9 +220,12 @@ def edit_suggestion(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def withdraw_suggestion(request, pk):
+    """GET asks for confirmation; only the POST from that page withdraws."""
     resource = _own_pending(request, pk)
+    if request.method == "GET":
+        return render(request, "resources/withdraw.html", {"resource": resource})
     services.withdraw_suggestion(user=request.user, resource=resource)
     messages.success(request, f"You withdrew “{resource.title}”.")
     return redirect("resources:mine")
@@ -288,7 +296,15 @@ def flag(request, pk):
         else:
             messages.success(request, "Thank you for the report. A moderator will look at it.")
             return redirect(resource.get_absolute_url())
-    return render(request, "resources/flag.html", {"form": form, "resource": resource})
+    return render(
+        request,
+        "resources/flag.html",
+        {
+            "form": form,
+            "resource": resource,
+            "my_report": selectors.open_report(request.user, resource),
+        },
+    )
 
 
 EXPLORER_PAGE_SIZE = 20
@@ -354,6 +370,7 @@ def explorer(request, tag_slug=None):
         else "",
         "query": query.urlencode(),
         "tag": tag,
+        "active_filters": filterset.active_filters(page_tag=tag_slug),
         "popular_tags": selectors.popular_tags(),
         **selectors.reader_context(request.user),
     }

@@ -11,12 +11,11 @@
     return systemDark.matches ? "dark" : "light";
   }
 
+  // A toggle button keeps one name ("Dark mode"); aria-pressed says whether it is on.
   function render() {
     var dark = current() === "dark";
     button.setAttribute("aria-pressed", dark ? "true" : "false");
-    var label = dark ? "Light mode" : "Dark mode";
-    button.querySelector(".theme-toggle-label").textContent = label;
-    button.title = label;
+    button.title = dark ? "Dark mode is on" : "Dark mode is off";
   }
 
   button.addEventListener("click", function () {

@@ -40,6 +40,7 @@ def test_a_newcomer_signs_up_suggests_and_sees_it_voted_on(
     page.get_by_label("Title").fill("Monitoring ML models in production")
     page.get_by_label("Link").fill("https://example.org/monitoring-ml?utm_source=newsletter")
     page.get_by_label("Type").select_option("article")
+    page.get_by_label("Cost").select_option("free")
     page.get_by_label("Section").select_option(label=f"— {articles.title}")
     page.get_by_label("Tags").fill("monitoring, drift")
     page.get_by_role("button", name="Submit for review").click()

@@ -39,12 +39,14 @@ def test_a_reader_searches_and_filters_the_explorer_in_place(
     cards = page.locator("#results .card")
     expect(cards).to_have_count(len(monitoring))
 
-    page.get_by_text("Type, level and cost").click()
+    expect(page.locator("#filter-panel")).to_have_attribute("open", "")  # room beside results
     page.get_by_label("Tool", exact=True).check()
     expect(heading).to_have_text(resources_heading(len(monitoring_tools), "monitoring"))
     expect(page).to_have_url(re.compile(r"type=tool"))
     expect(cards).to_have_count(len(monitoring_tools))
     expect(page.locator("#results .card .badge-tool")).to_have_count(len(monitoring_tools))
+    expect(page.get_by_role("link", name="Remove filter: Tool")).to_be_visible()
+    expect(page.locator("#filter-count")).to_have_text("(1) in use")
     for tool in monitoring_tools:
         expect(cards.get_by_role("link", name=tool.title, exact=True)).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True  # updated without a page load
@@ -65,7 +67,7 @@ def test_the_explorer_works_without_javascript(live_server, small_roadmap, brows
     page = context.new_page()
     page.goto(live_server.url + "/resources/")
     page.get_by_label("Search").fill("kubeflow")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(re.compile(r"q=kubeflow"))
     expect(page.locator("#results-heading")).to_have_text(resources_heading(1, "kubeflow"))
     expect(page.locator("#results .card").first).to_contain_text(kubeflow.title)

@@ -25,12 +25,14 @@ def assert_each_box_shares_a_line_with_its_label(rows: Locator) -> None:
 def test_the_explorer_filter_boxes_sit_beside_their_labels(live_server, small_roadmap, page: Page):
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(live_server.url + "/resources/")
-    page.get_by_text("Type, level and cost").click()
     rows = page.locator(".checkbox-group .radio")
     expect(rows.first).to_be_visible()
     assert_each_box_shares_a_line_with_its_label(rows)
 
     page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/resources/")
+    page.get_by_text("Filters", exact=True).click()  # closed on a phone
+    expect(rows.first).to_be_visible()
     assert_each_box_shares_a_line_with_its_label(rows)
 
 

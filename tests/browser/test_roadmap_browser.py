@@ -29,8 +29,12 @@ def test_reader_follows_a_section_node_and_toggles_dark_mode(
     toggle = page.get_by_role("button", name="Dark mode")
     expect(toggle).to_be_visible()
     before = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    box = toggle.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44  # a real control, not a glyph
     toggle.click()
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(page.get_by_role("button", name="Dark mode")).to_have_attribute("aria-pressed", "true")
     after = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert before != after
 

@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x9-Kq2p_vL7mZs4tR8wN1yB6cF3hJ0dG5aE-uT2iO7pQ4nM8vX1zC6bA3sD9fH",
     "DJANGO_ALLOWED_HOSTS": "roadmap.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://roadmap.example.org",
+    "SITE_URL": "https://roadmap.example.org",
 }
 
 

@@ -247,3 +247,17 @@ def test_an_unknown_value_leaves_the_known_filters_working(client, catalogue):
     response = client.get("/resources/?type=tool&type=spaceship&cost=freemium")
     assert titles(response) == ["Weights & Biases"]
     assert "type “spaceship”" in response.content.decode()
+
+
+def test_top_never_ranks_a_resource_voted_down_above_one_nobody_voted_on(client):
+    from resources.services import cast_vote
+
+    unvoted = ResourceFactory(title="Unvoted monitoring guide")
+    disliked = ResourceFactory(title="Disliked monitoring guide")  # newer: wins a tie on date
+    cast_vote(user=VerifiedUserFactory(), resource=disliked.pk, value=-1)
+    liked = ResourceFactory(title="Liked monitoring guide")
+    cast_vote(user=VerifiedUserFactory(), resource=liked.pk, value=1)
+    expected = [liked.title, unvoted.title, disliked.title]
+    assert titles(client.get("/resources/")) == expected
+    assert titles(client.get("/resources/?sort=top")) == expected
+    assert titles(client.get("/resources/?q=monitoring+guide")) == expected

@@ -247,7 +247,7 @@ def test_cards_from_a_query_without_progress_show_no_control(rf, reader):
 
 def test_the_detail_page_offers_the_control_or_a_sign_in_link(client, tree):
     resource = ResourceFactory()
-    assert "to save this resource and track your progress" in (
+    assert "save it and track your progress" in (
         client.get(resource.get_absolute_url()).content.decode()
     )
     user = UserFactory()

@@ -90,10 +90,15 @@ def test_unverified_users_are_told_to_verify(client, method, url):
     assert not Vote.objects.exists()
 
 
-@pytest.mark.parametrize("url", ["/resources/{pk}/vote/", "/resources/{pk}/withdraw/"])
-def test_state_changes_refuse_get(client, member, url):
+def test_state_changes_refuse_get(client, member):
     resource = ResourceFactory(submitted_by=member, status=Status.PENDING)
-    assert client.get(url.format(pk=resource.pk)).status_code == 405
+    assert client.get(f"/resources/{resource.pk}/vote/").status_code == 405
+
+
+def test_a_get_to_withdraw_only_asks(client, member):
+    resource = ResourceFactory(submitted_by=member, status=Status.PENDING)
+    assert client.get(f"/resources/{resource.pk}/withdraw/").status_code == 200
+    assert Resource.objects.filter(pk=resource.pk).exists()
 
 
 def test_state_changes_need_a_csrf_token(member, section):
@@ -163,7 +168,7 @@ def test_every_bad_input_gives_a_field_error(client, member, section, field, val
 
 
 def test_a_duplicate_links_to_the_existing_public_resource(client, member, section):
-    existing = ResourceFactory(url="https://example.org/mlflow-afternoon")
+    existing = ResourceFactory(url="https://example.org/mlflow-afternoon", section=section)
     response = client.post(
         SUGGEST, form_data(section, url="https://www.example.org/mlflow-afternoon/?utm_source=x")
     )
@@ -316,9 +321,22 @@ def test_cards_show_the_score_and_my_own_vote(client, member, section):
     assert ">2<" in html
 
 
-def test_anonymous_readers_are_invited_to_sign_in_to_vote(client, section):
+@pytest.mark.parametrize("page", ["section", "/resources/", "/tags/t/"])
+def test_anonymous_readers_are_invited_to_sign_in_to_vote_once_a_page(client, section, page):
+    ResourceFactory.create_batch(3, section=section, tags=["t"])
+    voted = ResourceFactory(section=section, tags=["t"], upvotes=2, downvotes=0)
+    url = section.get_absolute_url() if page == "section" else page
+    html = client.get(url).content.decode()
+    assert html.count("to vote on resources") == 1
+    assert "Sign in to vote" not in html
+    # No row of zeros: a score shows only where someone has voted.
+    assert html.count('class="score-value"') == 1
+    assert f'id="vote-{voted.pk}"' in html
+
+
+def test_members_get_no_sign_in_hint(client, member, section):
     ResourceFactory(section=section)
-    assert "Sign in to vote" in client.get(section.get_absolute_url()).content.decode()
+    assert "to vote on resources" not in client.get(section.get_absolute_url()).content.decode()
 
 
 def test_section_query_count_is_the_same_for_a_member_with_votes(client, member, section):
@@ -370,3 +388,72 @@ def test_bad_flags_give_field_errors(client, member, data, field):
 def test_pending_resources_cannot_be_flagged_through_the_site(client, member):
     resource = ResourceFactory(status=Status.PENDING)
     assert client.get(f"/resources/{resource.pk}/flag/").status_code == 404
+
+
+def test_someone_elses_pending_link_is_refused_naming_its_title_without_a_link(
+    client, member, section
+):
+    pending = ResourceFactory(
+        url="https://example.org/mlflow-afternoon",
+        title="MLflow <b>afternoon</b> notes",
+        status=Status.PENDING,
+        submitted_by=UserFactory(),
+    )
+    html = client.post(SUGGEST, form_data(section)).content.decode()
+    assert "already been suggested as “MLflow &lt;b&gt;afternoon&lt;/b&gt; notes”" in html
+    assert pending.get_absolute_url() not in html
+
+
+def test_the_suggest_form_preselects_no_type_and_no_cost(client, member, section):
+    response = client.get(SUGGEST)
+    form = response.context["form"]
+    html = response.content.decode()
+    assert form["resource_type"].value() in (None, "")
+    assert form["cost"].value() in (None, "")
+    assert '<option value="" selected>Choose a type</option>' in html
+    assert '<option value="" selected>Choose what it costs</option>' in html
+    data = form_data(section)
+    del data["cost"], data["resource_type"]
+    errors = client.post(SUGGEST, data).context["form"].errors
+    assert set(errors) == {"cost", "resource_type"}
+
+
+def test_the_suggest_form_offers_no_prose_only_section(client, member):
+    SectionFactory(slug="what-is-mlops", title="What is MLOps?")  # prose, no resources
+    tools = SectionFactory(slug="tools", title="Tools")
+    ResourceFactory(section=tools)
+    learning = SectionFactory(slug="learning", title="Learning")
+    SectionFactory(slug="new-books", title="New books", parent=learning)  # empty, offered
+    html = client.get(SUGGEST).content.decode()
+    assert ">Tools</option>" in html and ">Learning</option>" in html
+    assert "— New books</option>" in html
+    assert "What is MLOps?" not in html
+
+
+def test_withdrawing_asks_first_and_only_the_confirmation_deletes(client, member, section):
+    resource = ResourceFactory(
+        submitted_by=member, status=Status.PENDING, section=section, title="Half-baked notes"
+    )
+    withdraw_url = f"/resources/{resource.pk}/withdraw/"
+    mine = client.get("/resources/mine/").content.decode()
+    assert f'href="{withdraw_url}"' in mine  # a link to a question, not a button that deletes
+    assert f'action="{withdraw_url}"' not in mine
+    page = client.get(withdraw_url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Withdraw this suggestion?" in html and "Half-baked notes" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert Resource.objects.filter(pk=resource.pk).exists()
+    client.post(withdraw_url)
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_a_reader_who_reported_is_told_when_instead_of_offered_the_form_again(client, member):
+    resource = ResourceFactory()
+    detail = f"/resources/{resource.pk}/"
+    assert "Send the report" in client.get(detail).content.decode()
+    client.post(f"/resources/{resource.pk}/flag/", {"reason": "broken_link"})
+    for url in (detail, f"/resources/{resource.pk}/flag/"):
+        html = client.get(url).content.decode()
+        assert "You reported this on" in html
+        assert "Send the report" not in html

@@ -50,7 +50,10 @@ def test_section_page_shows_prose_subsections_and_cards(client, roadmap_tree):
     assert html.count("<h1") == 1
     assert "<em>prose</em>" in html
     assert 'id="courses"' in html
-    assert f'<a href="{card.url}" rel="noopener">Great course</a>' in html
+    assert (
+        f'<a href="{card.url}" rel="noopener" class="external-link" '
+        'aria-describedby="external-link-note">Great course</a>'
+    ) in html
     for text in ["Course", "Free", "Beginner", "by Someone", "#mlflow"]:
         assert text in html
 

@@ -69,7 +69,11 @@ MATRIX: dict[str, list[tuple[str, tuple]]] = {
         ("/resources/{approved}/history/", PUBLIC),
         ("/resources/{pending}/history/", (404, 404, 200, 200, 200)),
     ],
-    "resources/<int:pk>/withdraw/": [("/resources/{pending}/withdraw/", signed_in(405))],
+    # GET asks the submitter to confirm; only the POST from that page withdraws.
+    "resources/<int:pk>/withdraw/": [
+        ("/resources/{pending}/withdraw/", (LOGIN, 404, 200, 404, 404)),
+        ("/resources/{approved}/withdraw/", signed_in(404)),
+    ],
     "resources/<int:pk>/vote/": [("/resources/{approved}/vote/", (LOGIN, 403, 405, 405, 405))],
     "resources/<int:pk>/flag/": [
         ("/resources/{approved}/flag/", VERIFIED),
@@ -115,6 +119,7 @@ MATRIX: dict[str, list[tuple[str, tuple]]] = {
     "robots.txt": [("/robots.txt", PUBLIC)],
     "roadmap.md": [("/roadmap.md", PUBLIC)],
     "healthz": [("/healthz", PUBLIC)],
+    "favicon.ico": [("/favicon.ico", everyone("⇒/static/img/favicon.svg"))],
     # Accounts (allauth)
     "accounts/login/": [("/accounts/login/", (200, HOME, HOME, HOME, HOME))],
     "accounts/logout/": [("/accounts/logout/", (HOME, 200, 200, 200, 200))],

@@ -333,6 +333,7 @@ def test_the_suggestion_form_refuses_script_links_and_markup_tags(hostile, watch
         watched.get_by_label("Title").fill(PAYLOADS[0])
         watched.get_by_label("Link").fill(url)
         watched.get_by_label("Type").select_option("article")
+        watched.get_by_label("Cost").select_option("free")
         watched.get_by_label("Section").select_option(str(hostile["section"].pk))
         watched.get_by_label("Tags").fill(tags)
         watched.get_by_label("Provider or author").fill(PAYLOADS[2])
