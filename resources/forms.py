@@ -30,8 +30,8 @@ class SectionChoiceField(forms.ModelChoiceField):
 
 def section_choices(keep=None):
     """Sections in roadmap reading order, each knowing its depth for indentation. Prose-only
-    sections (a top-level section with neither resources nor sub-sections, such as an
-    introduction) are left out, except `keep` (a section id)."""
+    pages (`kind: page` in the content file, such as What is MLOps?) and top-level sections
+    with neither resources nor sub-sections are left out, except `keep` (a section id)."""
     tree = section_tree()
     prose_only = {
         node.section.pk
@@ -40,6 +40,12 @@ def section_choices(keep=None):
     }
     if len(prose_only) == len(tree):  # a roadmap with nothing in it yet: offer everything
         prose_only = set()
+    pages = {  # roadmap.models.SectionKind.PAGE, named by value: resources sits below roadmap
+        node.section.pk
+        for node in flatten(tree)
+        if node.section.kind == "page" and node.section.pk != keep
+    }
+    prose_only |= pages
     ordered = []
     for node in flatten(tree):
         if node.section.pk not in prose_only:

@@ -8,7 +8,7 @@ from django.db.models import Count, F
 
 from resources.models import Resource, ResourceType
 from resources.sections import flatten
-from resources.selectors import cards_for, reader_state
+from resources.selectors import cards_for, reader_state, readers_went_on_to
 from roadmap.learning_path import RULE, learning_path
 from roadmap.models import Roadmap
 
@@ -149,11 +149,15 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "blocks": blocks,
         "breadcrumbs": _ancestors(reading_order, node),
         "previous": reading_order[index - 1] if index > 0 else None,
-        "next": reading_order[index + 1] if index + 1 < len(reading_order) else None,
+        # The pager's next page comes after this topic's own sub-topics, which it shows.
+        "next": reading_order[index + len(subtree)]
+        if index + len(subtree) < len(reading_order)
+        else None,
         "sort": sort,
         "sorts": SORTS,
         "show_progress": show_progress,
         "reader_state": f"{reader_state(shown, user)};{done}",
+        "went_on_to": readers_went_on_to(node.section),
     }
 
 

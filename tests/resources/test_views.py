@@ -430,6 +430,18 @@ def test_the_suggest_form_offers_no_prose_only_section(client, member):
     assert "What is MLOps?" not in html
 
 
+def test_the_suggest_form_offers_no_page_even_one_with_resources_or_sub_sections(client, member):
+    # `kind: page` in the content file marks prose (Contributing); the map links it, no step.
+    contributing = SectionFactory(slug="contributing", title="Contributing", kind="page")
+    ResourceFactory(section=contributing)
+    SectionFactory(slug="how-to-review", title="How to review", parent=contributing)
+    ResourceFactory(section=SectionFactory(slug="tools", title="Tools"))
+    html = client.get(SUGGEST).content.decode()
+    assert ">Tools</option>" in html
+    assert ">Contributing</option>" not in html
+    assert "— How to review</option>" in html  # a step below a page stays on offer
+
+
 def test_withdrawing_asks_first_and_only_the_confirmation_deletes(client, member, section):
     resource = ResourceFactory(
         submitted_by=member, status=Status.PENDING, section=section, title="Half-baked notes"

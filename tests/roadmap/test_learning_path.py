@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from resources.models import Progress, ProgressState, Resource
+from resources.models import Progress, ProgressState, RelatedBasis, RelatedResource, Resource
 from roadmap.content import ContentError
 from roadmap.learning_path import learning_path
 from roadmap.markdown_io import export_markdown
@@ -345,10 +345,10 @@ def grow(user=None) -> None:
 QUERIES = {
     ("/", "anonymous"): 4,
     ("/", "signed_in"): 7,
-    ("/sections/core/", "anonymous"): 7,
-    ("/sections/core/", "signed_in"): 10,
-    ("/sections/python/?all=1", "anonymous"): 7,
-    ("/sections/python/?all=1", "signed_in"): 10,
+    ("/sections/core/", "anonymous"): 8,
+    ("/sections/core/", "signed_in"): 11,
+    ("/sections/python/?all=1", "anonymous"): 8,
+    ("/sections/python/?all=1", "signed_in"): 11,
 }
 
 
@@ -395,3 +395,22 @@ def test_with_warm_caches_a_signed_in_readers_map_reads_no_tree_or_prerequisites
     tables = " ".join(query["sql"] for query in queries)
     assert "roadmap_prerequisite" not in tables
     assert 'FROM "roadmap_section"' not in tables
+
+
+def test_a_topic_page_shows_where_its_readers_went_on_to_and_its_pager_skips_its_sub_topics(
+    client,
+):
+    parent = SectionFactory(slug="tools-x", title="Tools X", position=1)
+    child = SectionFactory(slug="tools-x-child", title="Tools X child", parent=parent)
+    after = SectionFactory(slug="later", title="Later topic", position=2)
+    here = ResourceFactory(section=parent)
+    ResourceFactory(section=child)
+    there = ResourceFactory(section=after, title="Where readers went")
+    RelatedResource.objects.create(
+        resource=here, related=there, rank=1, score=0.9, basis=RelatedBasis.READERS
+    )
+    html = client.get(parent.get_absolute_url()).content.decode()
+    assert "Readers of this topic also went on to" in html
+    assert f'href="{there.get_absolute_url()}">Where readers went</a>' in html
+    pager = html[html.index('class="pager"') :]
+    assert "Later topic" in pager and "Tools X child" not in pager
