@@ -1,13 +1,13 @@
 """State changes of the catalogue: new resources, suggestions, votes, flags and progress."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -21,7 +21,13 @@ from resources.models import (
     Status,
     Vote,
 )
-from resources.normalize import normalize_url
+from resources.normalize import (
+    MIN_KEY_LENGTH,
+    fold_name,
+    normalize_url,
+    project_key,
+    trigrams,
+)
 from resources.scoring import hot_score, wilson_lower_bound
 
 NEW_ACCOUNT_AGE = timedelta(days=7)
@@ -66,6 +72,8 @@ SUGGESTION_FIELDS = (
     "is_affiliated",
 )
 RESOURCE_FIELDS = (*SUGGESTION_FIELDS, "link_broken")
+# What an import records beside them: where the item came from, what a moderator should check.
+IMPORT_FIELDS = ("import_batch", "source_line", "review_note")
 
 
 def _lock_user(user) -> None:
@@ -108,6 +116,131 @@ def find_duplicates(
     return {resource.normalized_url: resource for resource in duplicates}
 
 
+# Titles this similar (pg_trgm's similarity, or resources.normalize.trigram_similarity on
+# SQLite) name the same thing: "Feature Store" and "Feature stores".
+SIMILAR_TITLE = 0.8
+
+
+@dataclass(frozen=True)
+class LookAlike:
+    """The item to check for a same-project duplicate: its link and title."""
+
+    normalized_url: str
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SameAs:
+    resource: Resource
+    why: str  # "same link", "same project", "same name", "similar title (91%)"
+
+    @property
+    def message(self) -> str:
+        return f"same as #{self.resource.pk} {self.resource.title!r} ({self.why})"
+
+
+_SAME_AS_FIELDS = ("pk", "title", "url", "normalized_url", "status", "project_key", "name_key")
+
+
+def _best(resources) -> dict[str, Resource]:
+    """One resource per key, approved ones first, then the oldest."""
+    ranked = sorted(resources, key=lambda resource: (resource.status != Status.APPROVED, resource.pk))
+    return {resource.pk: resource for resource in ranked}
+
+
+def _similar_titles(titles: dict[int, str], exclude_pk: int | None) -> dict[int, tuple[int, float]]:
+    """index -> (pk, similarity) of the most similar existing title at or above SIMILAR_TITLE."""
+    found: dict[int, tuple[int, float]] = {}
+    titles = {index: title for index, title in titles.items() if title.strip()}
+    if not titles:
+        return found
+    if connection.vendor == "postgresql":
+        indexes = list(titles)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.idx, r.id, similarity(r.title, t.title) AS score "
+                "FROM unnest(%s::int[], %s::text[]) AS t(idx, title) "
+                "JOIN resources_resource r ON r.title %% t.title "
+                "WHERE similarity(r.title, t.title) >= %s AND r.id <> %s "
+                "ORDER BY score DESC, r.id",
+                [indexes, [titles[index] for index in indexes], SIMILAR_TITLE, exclude_pk or 0],
+            )
+            for index, pk, score in cursor.fetchall():
+                found.setdefault(index, (pk, score))
+        return found
+    # SQLite: the same measure in Python, over the titles that share a trigram.
+    by_gram: dict[str, list[int]] = {}
+    existing: dict[int, frozenset[str]] = {}
+    for pk, title in Resource.objects.exclude(pk=exclude_pk or 0).values_list("pk", "title"):
+        grams = trigrams(title)
+        existing[pk] = grams
+        for gram in grams:
+            by_gram.setdefault(gram, []).append(pk)
+    for index, title in titles.items():
+        grams = trigrams(title)
+        shared: dict[int, int] = {}
+        for gram in grams:
+            for pk in by_gram.get(gram, ()):
+                shared[pk] = shared.get(pk, 0) + 1
+        best = None
+        for pk, count in shared.items():
+            score = count / (len(grams) + len(existing[pk]) - count)
+            if score >= SIMILAR_TITLE and (best is None or (score, -pk) > (best[1], -best[0])):
+                best = (pk, score)
+        if best:
+            found[index] = best
+    return found
+
+
+def find_same_as(
+    items: Sequence[LookAlike], *, exclude_pk: int | None = None, titles: bool = True
+) -> dict[int, SameAs]:
+    """For each item (by index) that is already on the site, the resource it duplicates.
+
+    The one place that decides what counts as a duplicate: the same link after
+    resources.normalize, then the same project (a repository and its homepage, the same PyPI
+    package: normalize.project_key), the same name (case and punctuation folded), then a
+    near-identical title. A bounded number of queries, however many items.
+    """
+    found: dict[int, SameAs] = {}
+    by_url = find_duplicates([item.normalized_url for item in items], exclude_pk=exclude_pk)
+    keys = {index: project_key(item.url) for index, item in enumerate(items)}
+    names = {index: fold_name(item.title) for index, item in enumerate(items)}
+    wanted = {key for key in keys.values() if key} | {
+        name for name in names.values() if len(name) >= MIN_KEY_LENGTH
+    }
+    others = Resource.objects.none()
+    if wanted:
+        others = Resource.objects.filter(Q(project_key__in=wanted) | Q(name_key__in=wanted))
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+    ranked = list(_best(others.only(*_SAME_AS_FIELDS)).values())
+    by_project, by_name = {}, {}
+    for resource in ranked:
+        if resource.project_key:
+            by_project.setdefault(resource.project_key, resource)
+        by_name.setdefault(resource.name_key, resource)
+    for index, item in enumerate(items):
+        key, name = keys[index], names[index]
+        if item.normalized_url in by_url:
+            found[index] = SameAs(by_url[item.normalized_url], "same link")
+        elif key and (key in by_project or key in by_name):
+            found[index] = SameAs(by_project.get(key) or by_name[key], "same project")
+        elif len(name) >= MIN_KEY_LENGTH and (name in by_name or name in by_project):
+            found[index] = SameAs(by_name.get(name) or by_project[name], "same name")
+    if titles:
+        rest = {index: item.title for index, item in enumerate(items) if index not in found}
+        similar = _similar_titles(rest, exclude_pk)
+        if similar:
+            resources = Resource.objects.only(*_SAME_AS_FIELDS).in_bulk(
+                {pk for pk, _ in similar.values()}
+            )
+            for index, (pk, score) in similar.items():
+                found[index] = SameAs(resources[pk], f"similar title ({score:.0%})")
+    return found
+
+
 def _refuse_duplicate(normalized_url: str, *, exclude_pk: int | None = None) -> None:
     if existing := find_duplicates([normalized_url], exclude_pk=exclude_pk).get(normalized_url):
         raise DuplicateResource(existing)
@@ -138,7 +271,7 @@ def create_resource(
     importer and the admin. DuplicateResource when its link is known already; InvalidURL
     when the link cannot be normalised.
     """
-    unknown = set(data) - {*RESOURCE_FIELDS, "tags"}
+    unknown = set(data) - {*RESOURCE_FIELDS, *IMPORT_FIELDS, "tags"}
     if unknown:
         raise TypeError(f"create_resource() got unknown fields: {', '.join(sorted(unknown))}")
     if status not in Status.values:
@@ -147,7 +280,7 @@ def create_resource(
     with transaction.atomic():
         _refuse_duplicate(normalized)
         resource = Resource(
-            **{name: data[name] for name in RESOURCE_FIELDS if name in data},
+            **{name: data[name] for name in (*RESOURCE_FIELDS, *IMPORT_FIELDS) if name in data},
             normalized_url=normalized,
             status=status,
             submitted_by=submitted_by,
