@@ -334,7 +334,9 @@ _SHARED_HOSTS = frozenset(
         "manning.com",
     }
 )
-_HOMEPAGE_PATHS = frozenset({"", "/", "/docs", "/docs/", "/en/latest", "/en/latest/", "/en/stable/"})
+_HOMEPAGE_PATHS = frozenset(
+    {"", "/", "/docs", "/docs/", "/en/latest", "/en/latest/", "/en/stable/"}
+)
 _FOLD = re.compile(r"[\W_]+")
 MIN_KEY_LENGTH = 3
 

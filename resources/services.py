@@ -145,7 +145,9 @@ _SAME_AS_FIELDS = ("pk", "title", "url", "normalized_url", "status", "project_ke
 
 def _best(resources) -> dict[str, Resource]:
     """One resource per key, approved ones first, then the oldest."""
-    ranked = sorted(resources, key=lambda resource: (resource.status != Status.APPROVED, resource.pk))
+    ranked = sorted(
+        resources, key=lambda resource: (resource.status != Status.APPROVED, resource.pk)
+    )
     return {resource.pk: resource for resource in ranked}
 
 

@@ -6,7 +6,15 @@ from roadmap.models import Roadmap, Section
 
 @admin.register(Section)
 class SectionAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
-    list_display = ["title", "slug", "parent", "position", "published", "import_batch", "updated_at"]
+    list_display = [
+        "title",
+        "slug",
+        "parent",
+        "position",
+        "published",
+        "import_batch",
+        "updated_at",
+    ]
     list_filter = ["published", ("parent", admin.RelatedOnlyFieldListFilter), "import_batch"]
     list_select_related = ["parent", "import_batch"]
     actions = ["publish_selected"]
