@@ -339,6 +339,11 @@ _HOMEPAGE_PATHS = frozenset(
 )
 _FOLD = re.compile(r"[\W_]+")
 MIN_KEY_LENGTH = 3
+# Where a project lives: its code, its package, its homepage. Two homes of different kinds
+# with one name are one project; two of the same kind are not (alice/tool and bob/tool).
+PROJECT_KINDS = ("code", "package", "home")
+# Hosts under which projects have sites of their own: airflow.apache.org is Airflow's.
+_UMBRELLA_HOSTS = frozenset({"apache.org", "github.io", "gitlab.io", "readthedocs.io"})
 
 
 def fold_name(text: str) -> str:
@@ -348,22 +353,22 @@ def fold_name(text: str) -> str:
 
 
 def project_key(url: str) -> str:
-    """The project a link is the home of, folded, or "" when it is not a project's home:
-    github.com/mlflow/mlflow, mlflow.org, pypi.org/project/mlflow and mlflow.readthedocs.io
-    all give "mlflow"; an article on a shared host gives ""."""
+    """ "kind:name" of the project a link is the home of, or "" when it is not a project's home:
+    github.com/mlflow/mlflow gives "code:mlflow", pypi.org/project/mlflow "package:mlflow",
+    mlflow.org and mlflow.readthedocs.io "home:mlflow"; an article on a shared host gives ""."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").removeprefix("www.")
     except ValueError:
         return ""
     segments = [segment for segment in parts.path.split("/") if segment]
-    name = ""
+    name, kind = "", "home"
     if host in _FORGE_HOSTS:
         if len(segments) == 2:
-            name = segments[1].removesuffix(".git")
+            name, kind = segments[1].removesuffix(".git"), "code"
     elif host in _PACKAGE_HOSTS:
         if len(segments) >= 2 and segments[0] in ("project", "pypi"):
-            name = segments[1]
+            name, kind = segments[1], "package"
     elif host.endswith((".github.io", ".readthedocs.io", ".gitlab.io")):
         owner = host.split(".")[0]
         if host.endswith(".readthedocs.io") or not segments:
@@ -373,11 +378,21 @@ def project_key(url: str) -> str:
             name = owner if generic else segments[0]
     elif parts.path in _HOMEPAGE_PATHS and not parts.query:
         labels = [label for label in host.split(".") if label not in _PLAIN_LABELS]
-        # airflow.apache.org is Airflow's, apache.org and medium.com are nobody's project.
-        if len(labels) >= 2 and ".".join(labels) not in _SHARED_HOSTS:
+        # mlflow.org and airflow.apache.org are projects' homes; medium.com, apache.org and
+        # mlsys.stanford.edu (a department's site) are not.
+        umbrella = ".".join(labels[1:]) in _UMBRELLA_HOSTS
+        if (len(labels) == 2 or (len(labels) == 3 and umbrella)) and (
+            ".".join(labels) not in _SHARED_HOSTS
+        ):
             name = labels[0]
-    key = fold_name(name)[:100]
-    return key if len(key) >= MIN_KEY_LENGTH else ""
+    key = fold_name(name)[:90]
+    return f"{kind}:{key}" if len(key) >= MIN_KEY_LENGTH else ""
+
+
+def same_project_keys(key: str) -> list[str]:
+    """The keys of the same project's other homes: "code:x" -> "package:x", "home:x"."""
+    kind, _, name = key.partition(":")
+    return [f"{other}:{name}" for other in PROJECT_KINDS if other != kind] if name else []
 
 
 def trigrams(text: str) -> frozenset[str]:

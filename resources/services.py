@@ -26,6 +26,7 @@ from resources.normalize import (
     fold_name,
     normalize_url,
     project_key,
+    same_project_keys,
     trigrams,
 )
 from resources.scoring import hot_score, wilson_lower_bound
@@ -209,28 +210,34 @@ def find_same_as(
     by_url = find_duplicates([item.normalized_url for item in items], exclude_pk=exclude_pk)
     keys = {index: project_key(item.url) for index, item in enumerate(items)}
     names = {index: fold_name(item.title) for index, item in enumerate(items)}
-    wanted = {key for key in keys.values() if key} | {
-        name for name in names.values() if len(name) >= MIN_KEY_LENGTH
-    }
+    names = {index: name for index, name in names.items() if len(name) >= MIN_KEY_LENGTH}
+    projects = {key for key in keys.values() if key}
+    other_homes = {other for key in projects for other in same_project_keys(key)}
+    project_names = {key.partition(":")[2] for key in projects}
+    wanted_names = set(names.values()) | project_names
     others = Resource.objects.none()
-    if wanted:
-        others = Resource.objects.filter(Q(project_key__in=wanted) | Q(name_key__in=wanted))
+    if other_homes or wanted_names:
+        others = Resource.objects.filter(
+            Q(project_key__in=other_homes) | Q(name_key__in=wanted_names)
+        )
         if exclude_pk is not None:
             others = others.exclude(pk=exclude_pk)
-    ranked = list(_best(others.only(*_SAME_AS_FIELDS)).values())
     by_project, by_name = {}, {}
-    for resource in ranked:
+    for resource in _best(others.only(*_SAME_AS_FIELDS)).values():
         if resource.project_key:
             by_project.setdefault(resource.project_key, resource)
         by_name.setdefault(resource.name_key, resource)
     for index, item in enumerate(items):
-        key, name = keys[index], names[index]
+        key, name = keys[index], names.get(index, "")
+        homes = [by_project[other] for other in same_project_keys(key) if other in by_project]
         if item.normalized_url in by_url:
             found[index] = SameAs(by_url[item.normalized_url], "same link")
-        elif key and (key in by_project or key in by_name):
-            found[index] = SameAs(by_project.get(key) or by_name[key], "same project")
-        elif len(name) >= MIN_KEY_LENGTH and (name in by_name or name in by_project):
-            found[index] = SameAs(by_name.get(name) or by_project[name], "same name")
+        elif homes or (key and key.partition(":")[2] in by_name):
+            found[index] = SameAs(
+                homes[0] if homes else by_name[key.partition(":")[2]], "same project"
+            )
+        elif name and name in by_name:
+            found[index] = SameAs(by_name[name], "same name")
     if titles:
         rest = {index: item.title for index, item in enumerate(items) if index not in found}
         similar = _similar_titles(rest, exclude_pk)

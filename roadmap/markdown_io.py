@@ -26,6 +26,7 @@ from resources.normalize import (
     fold_name,
     normalize_url,
     project_key,
+    same_project_keys,
 )
 from resources.scoring import hot_score
 from resources.sections import SectionNode, flatten, section_tree
@@ -538,7 +539,9 @@ class _Importer:
                     (item.line_number, f"the link {shown!r} is not a web address: {error}")
                 )
         same_as: dict[int, SameAs] = {}
-        for start in range(0, len(readable), 500):
+        # A roadmap export (its sections carry slugs) was curated here: exact links only.
+        exported = any("slug" in section.meta for section in self.data.sections)
+        for start in range(0, len(readable), 500) if not exported else ():
             part = readable[start : start + 500]
             found = find_same_as([LookAlike(url, item.url, item.title) for item, _, url in part])
             same_as.update({start + index: value for index, value in found.items()})
@@ -546,8 +549,16 @@ class _Importer:
         candidates = []
         for index, (item, target, url) in enumerate(readable):
             line = item.line_number
-            names = (project_key(item.url), fold_name(item.title))
-            keys = [url, *(f"~{name}" for name in names if len(name) >= MIN_KEY_LENGTH)]
+            keys, earlier = [url], [url]
+            if not exported:
+                home, name = project_key(item.url), fold_name(item.title)
+                if home:
+                    keys.append(home)
+                    earlier += same_project_keys(home)
+                    earlier.append(f"name:{home.partition(':')[2]}")
+                if len(name) >= MIN_KEY_LENGTH:
+                    keys.append(f"name:{name}")
+                    earlier.append(f"name:{name}")
             if target is None:
                 self.report.unreadable.append(
                     (
@@ -561,7 +572,7 @@ class _Importer:
                 self.report.duplicates.append(
                     (line, f"{item.title!r} ({item.url}) is {found.message}", found.resource)
                 )
-            elif repeated := next((seen[key] for key in keys if key in seen), None):
+            elif repeated := next((seen[key] for key in earlier if key in seen), None):
                 self.report.duplicates.append(
                     (line, f"{item.title!r} ({item.url}) is the same as line {repeated}", None)
                 )
