@@ -52,7 +52,7 @@ def test_export_has_a_table_of_contents_and_headings_by_depth(client, tree):
     assert "### Courses\n<!-- slug: courses | summary: A part of the roadmap. -->\n" in text
     assert "#### Deep\n" in text
     assert "## Tools" not in text
-    assert text.index("## Learning") < text.index("### Courses") < text.index("## Tools")
+    assert text.index("## Learning") < text.index("### Courses") < text.index("#### Deep")
 
 
 def test_export_writes_resources_as_links_with_a_metadata_comment(tree):
