@@ -24,12 +24,15 @@ from django.utils import timezone
 from resources.models import (
     Flag,
     FlagStatus,
+    ImportBatch,
+    ImportStatus,
     ModerationAction,
     ModerationEvent,
     Progress,
     Resource,
     Status,
     Vote,
+    section_model,
 )
 from resources.services import recount_votes
 
@@ -42,6 +45,7 @@ MODERATOR_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("resources", "resource"): ("view", "change"),
     ("resources", "flag"): ("view", "change"),
     ("resources", "moderationevent"): ("view",),
+    ("resources", "importbatch"): ("view", "change"),
     ("roadmap", "section"): ("view", "add", "change"),
     ("taggit", "tag"): ("view", "add", "change", "delete"),
     ("taggit", "taggeditem"): ("view",),
@@ -249,6 +253,32 @@ def accept_flag(*, flag: Flag, moderator: AbstractBaseUser, action: FlagDecision
             reason=f"{FLAG_DECISIONS[action]}.",
         )
     return locked
+
+
+# Imports
+
+
+def withdraw_import_batch(*, batch: ImportBatch, moderator: AbstractBaseUser) -> int:
+    """Take back an import that was a mistake: its pending resources go, and the sections it
+    created that are left empty; nothing approved (or otherwise decided) is touched. Returns
+    how many resources were removed."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == ImportStatus.RUNNING:
+            raise ModerationError(f"Import {locked} is still running; withdraw it when it ends.")
+        pending = Resource.objects.filter(import_batch=locked, status=Status.PENDING)
+        removed = pending.count()
+        pending.delete()
+        sections = section_model().objects.filter(import_batch=locked, resources__isnull=True)
+        while True:  # sub-sections first: a section is protected while it has children
+            deleted, _ = sections.filter(children__isnull=True).delete()
+            if not deleted:
+                break
+        locked.status = ImportStatus.WITHDRAWN
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = moderator
+        locked.save(update_fields=["status", "withdrawn_at", "withdrawn_by"])
+    return removed
 
 
 # Who moderates

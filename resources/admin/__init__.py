@@ -5,6 +5,7 @@ input (forms), applies and reports it (decisions), and registers the queues.
 """
 
 from resources.admin import site  # noqa: F401  (configures admin.site before registering)
+from resources.admin.batches import ImportBatchAdmin
 from resources.admin.events import ModerationEventAdmin
 from resources.admin.flags import FlagAdmin
 from resources.admin.forms import ArchiveForm, MergeForm, RejectForm, ResourceAdminForm
@@ -13,6 +14,7 @@ from resources.admin.resources import ResourceAdmin
 __all__ = [
     "ArchiveForm",
     "FlagAdmin",
+    "ImportBatchAdmin",
     "MergeForm",
     "ModerationEventAdmin",
     "RejectForm",

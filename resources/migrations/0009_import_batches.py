@@ -17,6 +17,31 @@ def fill_duplicate_keys(apps, schema_editor):
     Resource.objects.bulk_update(rows, ["project_key", "name_key"], batch_size=500)
 
 
+# Moderators review imports: frozen here, as 0003 froze the group's first permissions.
+ADDED_PERMISSIONS = {("resources", "importbatch"): ("view", "change")}
+
+
+def grant_moderators(apps, schema_editor):
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    alias = schema_editor.connection.alias
+    create_permissions(global_apps.get_app_config("resources"), verbosity=0, using=alias, apps=apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group = Group.objects.using(alias).filter(name="Moderators").first()
+    if group is None:
+        return
+    for (app_label, model), verbs in ADDED_PERMISSIONS.items():
+        group.permissions.add(
+            *Permission.objects.using(alias).filter(
+                content_type__app_label=app_label,
+                content_type__model=model,
+                codename__in=[f"{verb}_{model}" for verb in verbs],
+            )
+        )
+
+
 def trigram_index(apps, schema_editor):
     """Near-identical titles are found by pg_trgm on PostgreSQL (SQLite compares in Python)."""
     if schema_editor.connection.vendor != "postgresql":
@@ -214,4 +239,5 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(fill_duplicate_keys, migrations.RunPython.noop),
         migrations.RunPython(trigram_index, drop_trigram_index),
+        migrations.RunPython(grant_moderators, migrations.RunPython.noop),
     ]

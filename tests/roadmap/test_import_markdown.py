@@ -172,8 +172,8 @@ def test_a_link_repeated_in_the_file_is_skipped_with_the_line_it_repeats(tmp_pat
     out, _ = run_import(tmp_path, MESSY)
     again, first = line_of(MESSY, "[MLflow, again]"), line_of(MESSY, "[MLflow](")
     assert (
-        f"line {again}: duplicate: 'MLflow, again' (https://www.mlflow.org) is the same as line {first}"
-        in out
+        f"line {again}: duplicate: 'MLflow, again' (https://www.mlflow.org) is the same as "
+        f"line {first}" in out
     )
     assert not Resource.objects.filter(title="MLflow, again").exists()
 
