@@ -5,9 +5,18 @@ from taggit.forms import TagField
 from taggit.utils import edit_string_for_tags
 
 from core.text import clean_text
-from resources.models import Cost, FlagReason, Level, Resource, ResourceType, section_model
+from resources.models import (
+    Cost,
+    FlagReason,
+    Level,
+    Resource,
+    ResourceType,
+    Status,
+    section_model,
+)
 from resources.normalize import InvalidURL, normalize_url
 from resources.sections import flatten, section_tree
+from resources.services import LookAlike, find_same_as
 
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 30
@@ -60,9 +69,18 @@ class SuggestionForm(forms.Form):
         required=False,
         help_text="Moderators see this, and it is shown publicly as a disclosure.",
     )
+    # Shown (as a checkbox) only once the form has said "this looks like #N".
+    not_the_same = forms.BooleanField(
+        label="It is a different resource",
+        required=False,
+        widget=forms.HiddenInput,
+        help_text="Tick this if yours is not the resource it looks like.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, exclude_pk: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.exclude_pk = exclude_pk
+        self.looks_like: Resource | None = None
         sections = section_choices()
         # Reading order and indentation without a query per option.
         self.fields["section"].choices = [("", "Choose where it belongs")] + [
@@ -91,6 +109,31 @@ class SuggestionForm(forms.Form):
         if not url.lower().startswith(("http://", "https://")):
             raise forms.ValidationError("Only http and https links are accepted.")
         return url
+
+    def clean(self):
+        cleaned = super().clean()
+        url, title = cleaned.get("url"), cleaned.get("title")
+        if url and title and not cleaned.get("not_the_same"):
+            self._check_look_alike(url, title)
+        return cleaned
+
+    def _check_look_alike(self, url: str, title: str) -> None:
+        """The same check as the importer's (services.find_same_as); the same link is left to
+        submit_resource, and only resources on the roadmap are named, never others' pending
+        suggestions."""
+        found = find_same_as(
+            [LookAlike(normalize_url(url), url, title)], exclude_pk=self.exclude_pk
+        ).get(0)
+        if found is None or found.why == "same link" or found.resource.status != Status.APPROVED:
+            return
+        self.looks_like = found.resource
+        self.fields["not_the_same"].widget = forms.CheckboxInput()
+        self.add_error(
+            None,
+            f"This looks like #{found.resource.pk} “{found.resource.title}” ({found.why}), "
+            f"which is already on the roadmap at {found.resource.get_absolute_url()}. If yours is "
+            "a different resource, tick “It is a different resource” and submit again.",
+        )
 
     def clean_tags(self) -> list[str]:
         tags = [clean_text(tag).lower() for tag in self.cleaned_data["tags"]]

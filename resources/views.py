@@ -115,7 +115,7 @@ def _own_pending(request, pk) -> Resource:
 def edit_suggestion(request, pk):
     resource = _own_pending(request, pk)
     if request.method == "POST":
-        form = SuggestionForm(request.POST)
+        form = SuggestionForm(request.POST, exclude_pk=resource.pk)
         if form.is_valid():
             try:
                 services.update_suggestion(
