@@ -537,7 +537,8 @@ class _Reader:
         self._drop(*paragraph.map)
         if found is NAVIGATION:
             if self.lenient and number not in {line for line, _ in self.data.problems}:
-                self._skip(number, "an in-page link (table of contents)")
+                where = " of the table of contents" if self.toc_level is not None else ""
+                self._skip(number, f"an in-page link{where}")
             return
         if self.toc_level is not None:
             self._leave_toc()

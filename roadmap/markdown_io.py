@@ -316,6 +316,7 @@ class _Target:
     data: SectionData | None = None
     needed: bool = False
     how: str = ""
+    heading: str = ""  # as the file wrote it, when it matched a section of another title
 
     def need(self) -> None:
         """This target holds a link: create it, and the new sections above it, on import."""
@@ -328,7 +329,7 @@ class _Target:
     def headings(self) -> list[str]:
         names, target = [], self
         while target is not None:
-            names.append(target.title)
+            names += [target.heading, target.title] if target.heading else [target.title]
             target = target.parent
         return names
 
@@ -461,7 +462,9 @@ class _Importer:
         existing, how = self._existing_for(item)
         if existing is not None:
             self.report.sections_matched.append((item.title, existing))
-            return _Target(existing.title, existing.slug, parent, section=existing, how=how)
+            return _Target(
+                existing.title, existing.slug, parent, section=existing, how=how, heading=item.title
+            )
         slug = slugify(item.meta.get("slug", ""))[:80] or slugify(item.title)[:80] or "section"
         title_key = _heading_key(item.title)
         planned = self.planned.get(slug) or (
