@@ -1,5 +1,6 @@
 """State changes of the catalogue: new resources, suggestions, votes, flags and progress."""
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -152,14 +153,52 @@ def _best(resources) -> dict[str, Resource]:
     return {resource.pk: resource for resource in ranked}
 
 
-def _similar_titles(titles: dict[int, str], exclude_pk: int | None) -> dict[int, tuple[int, float]]:
+class TitleIndex:
+    """Existing titles by trigram, to find near-identical ones in Python (SQLite's stand-in
+    for pg_trgm). Build it once and ask it many times: an import asks thousands."""
+
+    def __init__(self, exclude_pk: int | None = None):
+        self.grams: dict[int, frozenset[str]] = {}
+        self.postings: dict[str, list[int]] = {}
+        for pk, title in Resource.objects.exclude(pk=exclude_pk or 0).values_list("pk", "title"):
+            grams = self.grams[pk] = trigrams(title)
+            for gram in grams:
+                self.postings.setdefault(gram, []).append(pk)
+
+    def most_similar(self, title: str) -> tuple[int, float] | None:
+        """(pk, similarity) of the most similar title at or above SIMILAR_TITLE, or None.
+
+        Two sets this similar share at least ceil(t * |A|) trigrams, so every choice of
+        |A| - ceil(t * |A|) + 1 trigrams of A meets B: the rarest are probed, the rest checked.
+        """
+        grams = trigrams(title)
+        if not grams:
+            return None
+        needed = math.ceil(SIMILAR_TITLE * len(grams))
+        probes = sorted(grams, key=lambda gram: len(self.postings.get(gram, ())))
+        candidates = {
+            pk for gram in probes[: len(grams) - needed + 1] for pk in self.postings.get(gram, ())
+        }
+        best = None
+        for pk in candidates:
+            other = self.grams[pk]
+            shared = len(grams & other)
+            score = shared / (len(grams) + len(other) - shared)
+            if score >= SIMILAR_TITLE and (best is None or (score, -pk) > (best[1], -best[0])):
+                best = (pk, score)
+        return best
+
+
+def _similar_titles(
+    titles: dict[int, str], exclude_pk: int | None, index: "TitleIndex | None"
+) -> dict[int, tuple[int, float]]:
     """index -> (pk, similarity) of the most similar existing title at or above SIMILAR_TITLE."""
     found: dict[int, tuple[int, float]] = {}
-    titles = {index: title for index, title in titles.items() if title.strip()}
+    titles = {number: title for number, title in titles.items() if title.strip()}
     if not titles:
         return found
     if connection.vendor == "postgresql":
-        indexes = list(titles)
+        numbers = list(titles)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT t.idx, r.id, similarity(r.title, t.title) AS score "
@@ -167,37 +206,24 @@ def _similar_titles(titles: dict[int, str], exclude_pk: int | None) -> dict[int,
                 "JOIN resources_resource r ON r.title %% t.title "
                 "WHERE similarity(r.title, t.title) >= %s AND r.id <> %s "
                 "ORDER BY score DESC, r.id",
-                [indexes, [titles[index] for index in indexes], SIMILAR_TITLE, exclude_pk or 0],
+                [numbers, [titles[number] for number in numbers], SIMILAR_TITLE, exclude_pk or 0],
             )
-            for index, pk, score in cursor.fetchall():
-                found.setdefault(index, (pk, score))
+            for number, pk, score in cursor.fetchall():
+                found.setdefault(number, (pk, score))
         return found
-    # SQLite: the same measure in Python, over the titles that share a trigram.
-    by_gram: dict[str, list[int]] = {}
-    existing: dict[int, frozenset[str]] = {}
-    for pk, title in Resource.objects.exclude(pk=exclude_pk or 0).values_list("pk", "title"):
-        grams = trigrams(title)
-        existing[pk] = grams
-        for gram in grams:
-            by_gram.setdefault(gram, []).append(pk)
-    for index, title in titles.items():
-        grams = trigrams(title)
-        shared: dict[int, int] = {}
-        for gram in grams:
-            for pk in by_gram.get(gram, ()):
-                shared[pk] = shared.get(pk, 0) + 1
-        best = None
-        for pk, count in shared.items():
-            score = count / (len(grams) + len(existing[pk]) - count)
-            if score >= SIMILAR_TITLE and (best is None or (score, -pk) > (best[1], -best[0])):
-                best = (pk, score)
-        if best:
-            found[index] = best
+    index = index or TitleIndex(exclude_pk)
+    for number, title in titles.items():
+        if best := index.most_similar(title):
+            found[number] = best
     return found
 
 
 def find_same_as(
-    items: Sequence[LookAlike], *, exclude_pk: int | None = None, titles: bool = True
+    items: Sequence[LookAlike],
+    *,
+    exclude_pk: int | None = None,
+    titles: bool = True,
+    title_index: TitleIndex | None = None,
 ) -> dict[int, SameAs]:
     """For each item (by index) that is already on the site, the resource it duplicates.
 
@@ -240,7 +266,7 @@ def find_same_as(
             found[index] = SameAs(by_name[name], "same name")
     if titles:
         rest = {index: item.title for index, item in enumerate(items) if index not in found}
-        similar = _similar_titles(rest, exclude_pk)
+        similar = _similar_titles(rest, exclude_pk, title_index)
         if similar:
             resources = Resource.objects.only(*_SAME_AS_FIELDS).in_bulk(
                 {pk for pk, _ in similar.values()}

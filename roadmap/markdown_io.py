@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,7 +30,14 @@ from resources.normalize import (
 )
 from resources.scoring import hot_score
 from resources.sections import SectionNode, flatten, section_tree
-from resources.services import DuplicateResource, LookAlike, SameAs, create_resource, find_same_as
+from resources.services import (
+    DuplicateResource,
+    LookAlike,
+    SameAs,
+    TitleIndex,
+    create_resource,
+    find_same_as,
+)
 from roadmap.content import ContentError, ResourceData, SectionData, parse_awesome_list
 from roadmap.models import Roadmap, Section
 
@@ -544,9 +551,16 @@ class _Importer:
         same_as: dict[int, SameAs] = {}
         # A roadmap export (its sections carry slugs) was curated here: exact links only.
         exported = any("slug" in section.meta for section in self.data.sections)
+        titles = (
+            TitleIndex()
+            if readable and not exported and connection.vendor != "postgresql"
+            else None
+        )
         for start in range(0, len(readable), 500) if not exported else ():
             part = readable[start : start + 500]
-            found = find_same_as([LookAlike(url, item.url, item.title) for item, _, url in part])
+            found = find_same_as(
+                [LookAlike(url, item.url, item.title) for item, _, url in part], title_index=titles
+            )
             same_as.update({start + index: value for index, value in found.items()})
         seen: dict[str, int] = {}
         candidates = []
