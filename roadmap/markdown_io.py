@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.cache import invalidate_once
 from resources.models import Cost, ImportBatch, ImportStatus, Level, Resource, ResourceType, Status
 from resources.normalize import (
     MIN_KEY_LENGTH,
@@ -611,7 +612,7 @@ class _Importer:
         done = 0
         for start in range(0, len(candidates), CHUNK_SIZE):
             chunk, created = candidates[start : start + CHUNK_SIZE], []
-            with transaction.atomic():
+            with transaction.atomic(), invalidate_once():
                 for offset, candidate in enumerate(chunk, start=start):
                     tags = list(dict.fromkeys(tag[:100] for tag in candidate.item.tags))
                     line = candidate.item.line_number
