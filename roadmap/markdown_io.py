@@ -6,6 +6,7 @@ and resources, skipping duplicates and reporting what it could not read, line by
 """
 
 import re
+import time
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -189,7 +190,14 @@ class TooLarge(Exception):
 
 # Caps (README: "Importing an awesome list"): a larger list is split, or imported in parts.
 MAX_ITEMS = 60_000
-CHUNK_SIZE = 200  # resources per transaction: short write locks, so the site keeps answering
+# Resources per transaction, and the longest a transaction may hold SQLite's write lock:
+# short write locks, so that the site keeps answering during an import.
+CHUNK_SIZE = 200
+CHUNK_SECONDS = 0.25
+# SQLite has one write lock, and a writer that waits for it polls, sleeping up to 100 ms
+# between tries: an import that took the lock again at once would starve it (/healthz's
+# cache write failed after its 20 s busy timeout), so it leaves the lock free a little longer.
+SQLITE_PAUSE_SECONDS = 0.12
 ALIASES_FILE = Path(__file__).resolve().parent / "content" / "heading-aliases.toml"
 
 _PAPER_HOSTS = (
@@ -608,39 +616,50 @@ class _Importer:
 
     def _create_resources(self, candidates: list[_Candidate], batch: ImportBatch) -> None:
         now = timezone.now()
-        approved = self.status == Status.APPROVED
+        remaining = iter(enumerate(candidates))
         done = 0
-        for start in range(0, len(candidates), CHUNK_SIZE):
-            chunk, created = candidates[start : start + CHUNK_SIZE], []
+        while done < len(candidates):
+            # One transaction holds the write lock: at most CHUNK_SIZE resources, and no longer
+            # than CHUNK_SECONDS, so that a reader's write (a session, /healthz) soon gets in.
+            started, created = time.monotonic(), []
             with transaction.atomic(), invalidate_once():
-                for offset, candidate in enumerate(chunk, start=start):
-                    tags = list(dict.fromkeys(tag[:100] for tag in candidate.item.tags))
-                    line = candidate.item.line_number
-                    data = {
-                        **candidate.values,
-                        "section": candidate.target.section,
-                        "tags": tags,
-                        "import_batch": batch,
-                        "source_line": line,
-                    }
-                    try:
-                        resource = create_resource(data=data, status=self.status)
-                    except DuplicateResource as error:  # added on the site meanwhile
-                        self.report.duplicates.append(
-                            (line, f"same as #{error.existing.pk} (same link)", error.existing)
-                        )
-                        continue
-                    # As the loader does: a second apart, so "newest first" keeps file order.
-                    resource.created_at = now - timedelta(seconds=offset)
-                    if approved:
-                        resource.approved_at = resource.created_at
-                        resource.hot_score = hot_score(0, 0, resource.approved_at)
-                    created.append(resource)
-                    self.report.created.append((line, resource))
+                for offset, candidate in remaining:
+                    done += 1
+                    if (resource := self._create_one(candidate, batch)) is not None:
+                        # As the loader does: a second apart, so "newest first" keeps file order.
+                        resource.created_at = now - timedelta(seconds=offset)
+                        if self.status == Status.APPROVED:
+                            resource.approved_at = resource.created_at
+                            resource.hot_score = hot_score(0, 0, resource.approved_at)
+                        created.append(resource)
+                    full = len(created) >= CHUNK_SIZE
+                    if full or time.monotonic() - started > CHUNK_SECONDS:
+                        break
                 Resource.objects.bulk_update(created, ["created_at", "approved_at", "hot_score"])
-            done += len(chunk)
+            if connection.vendor == "sqlite" and done < len(candidates):
+                time.sleep(SQLITE_PAUSE_SECONDS)
             if self.progress:
                 self.progress(done, len(candidates))
+
+    def _create_one(self, candidate: _Candidate, batch: ImportBatch) -> Resource | None:
+        tags = list(dict.fromkeys(tag[:100] for tag in candidate.item.tags))
+        line = candidate.item.line_number
+        data = {
+            **candidate.values,
+            "section": candidate.target.section,
+            "tags": tags,
+            "import_batch": batch,
+            "source_line": line,
+        }
+        try:
+            resource = create_resource(data=data, status=self.status)
+        except DuplicateResource as error:  # added on the site meanwhile
+            self.report.duplicates.append(
+                (line, f"same as #{error.existing.pk} (same link)", error.existing)
+            )
+            return None
+        self.report.created.append((line, resource))
+        return resource
 
     def plan(self) -> list[_Candidate]:
         data = self.data
