@@ -368,3 +368,21 @@ def test_bad_flags_give_field_errors(client, member, data, field):
 def test_pending_resources_cannot_be_flagged_through_the_site(client, member):
     resource = ResourceFactory(status=Status.PENDING)
     assert client.get(f"/resources/{resource.pk}/flag/").status_code == 404
+
+
+def test_a_suggestion_of_a_project_on_the_roadmap_is_told_it_looks_like_it(client, member, section):
+    mlflow = ResourceFactory(title="MLflow", url="https://mlflow.org/", section=section)
+    data = form_data(section, title="MLflow repository", url="https://github.com/mlflow/mlflow")
+    page = client.post(SUGGEST, data).content.decode()
+    assert f"This looks like #{mlflow.pk} “MLflow” (same project)" in page
+    assert not Resource.objects.filter(title="MLflow repository").exists()
+    # Saying it is a different resource lets it through, to the moderators.
+    response = client.post(SUGGEST, {**data, "not_the_same": "on"})
+    assert response.status_code == 302
+    assert Resource.objects.get(title="MLflow repository").status == Status.PENDING
+
+
+def test_a_look_alike_still_waiting_for_review_is_not_named_to_others(client, member, section):
+    ResourceFactory(title="Secret plan", url="https://plan.example.net/", status=Status.PENDING)
+    response = client.post(SUGGEST, form_data(section, title="Secret Plan!"))
+    assert response.status_code == 302

@@ -263,3 +263,14 @@ def test_a_failed_import_takes_back_what_it_wrote_and_says_so(site, monkeypatch)
         run()
     assert not Resource.objects.filter(import_batch__isnull=False).exists()
     assert ImportBatch.objects.get().status == ImportStatus.FAILED
+
+
+def test_a_near_identical_title_is_a_duplicate_on_either_database(site):
+    paper = ResourceFactory(
+        title="Hidden technical debt in machine learning system",
+        url="https://research.example.org/hidden-debt",
+    )
+    out, _ = run()
+    assert f"is same as #{paper.pk} 'Hidden technical debt in machine learning system' " in out
+    assert "(similar title (9" in out
+    assert not Resource.objects.filter(url="https://papers.nips.cc/paper/5656").exists()

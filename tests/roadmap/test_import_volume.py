@@ -1,9 +1,8 @@
 """A 5 MB awesome list imports in chunks while readers keep being answered (issue 12)."""
 
 import threading
-import urllib.error
-import urllib.request
 
+import httpx
 import pytest
 
 from resources.models import ImportBatch, Resource
@@ -17,12 +16,7 @@ FIVE_MB = 5 * 1024 * 1024
 
 
 def fetch(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return httpx.get(url, timeout=60).status_code
 
 
 def test_a_5_mb_import_writes_in_chunks_while_pages_and_healthz_answer(live_server):
