@@ -18,7 +18,15 @@ from django.db import connection
 from django.test import Client
 
 from resources import services
-from resources.models import Flag, FlagReason, ProgressState, Resource, Status, Vote
+from resources.models import (
+    Flag,
+    FlagReason,
+    ImportBatch,
+    ProgressState,
+    Resource,
+    Status,
+    Vote,
+)
 from resources.moderation import (
     MODERATORS_GROUP,
     accept_flag,
@@ -71,6 +79,16 @@ def fill_every_model() -> None:
     )
     UserFactory(username="gone", is_active=False)
     ada.user_permissions.add(Permission.objects.get(codename="view_resource"))
+    ImportBatch.objects.create(
+        source="https://example.com/awesome-ü.md",
+        revision="3f2a9c1",
+        run_by=moderator,
+        status="finished",
+        link_lines=2,
+        created=1,
+        reported=1,
+        report=[{"line": 7, "outcome": "reported", "reason": "no “link” 🚀"}],
+    )
 
     github = SocialApp.objects.create(
         provider="github", name="GitHub", client_id="id-123", secret="s3cret", key=""
@@ -241,7 +259,7 @@ def test_the_restored_moderators_group_keeps_its_permissions_and_members(backup_
     call_command("restore", str(backup_file), verbosity=0)
     group = Group.objects.get(name=MODERATORS_GROUP)
     assert permissions(group) == before
-    assert len(before) == 13
+    assert len(before) == 15
     assert list(group.user_set.values_list("username", flat=True)) == ["maria"]
 
 
