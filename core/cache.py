@@ -7,7 +7,9 @@ htmx requests are always served afresh, marked private.
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
@@ -50,12 +52,39 @@ def cache_page_for_anonymous(view: Callable | None = None, *, query: frozenset =
     return wrapper
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def invalidate_once() -> Iterator[None]:
+    """Inside, clear_pages() and forget() are collected and registered once each when the
+    block ends: a bulk write (an import's chunk of hundreds of rows) then empties the caches
+    once per commit, not once per row; each emptying is a write that readers would wait on."""
+    outer = getattr(_batch, "pending", None)
+    _batch.pending = pending = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        if outer is None:
+            _batch.pending = None
+            for callback in pending.values():
+                transaction.on_commit(callback, robust=True)
+
+
+def _on_commit(key: tuple, callback: Callable) -> None:
+    pending = getattr(_batch, "pending", None)
+    if pending is None:
+        transaction.on_commit(callback, robust=True)
+    else:
+        pending.setdefault(key, callback)
+
+
 def clear_pages() -> None:
     """Empty the page cache once the current transaction commits (at once outside one).
 
     Robust: the change is saved by then, so a cache that fails is logged, never a 500.
     """
-    transaction.on_commit(caches[PAGES].clear, robust=True)
+    _on_commit(("clear",), caches[PAGES].clear)
 
 
 def cached(key: str, compute: Callable):
@@ -81,4 +110,4 @@ def cached(key: str, compute: Callable):
 
 def forget(*keys: str) -> None:
     """Drop cached reads once the current transaction commits."""
-    transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+    _on_commit(("forget", *keys), lambda: cache.delete_many(keys))

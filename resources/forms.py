@@ -12,10 +12,12 @@ from resources.models import (
     Level,
     Resource,
     ResourceType,
+    Status,
     section_model,
 )
 from resources.normalize import InvalidURL, normalize_url
 from resources.sections import flatten, section_tree
+from resources.services import LookAlike, find_same_as
 from resources.tags import CANONICAL_TAGS, canonical_tags
 
 MAX_TAGS = 5
@@ -102,11 +104,20 @@ class SuggestionForm(forms.Form):
         required=False,
         help_text="Moderators see this, and it is shown publicly as a disclosure.",
     )
+    # Shown (as a checkbox) only once the form has said "this looks like #N".
+    not_the_same = forms.BooleanField(
+        label="It is a different resource",
+        required=False,
+        widget=forms.HiddenInput,
+        help_text="Tick this if yours is not the resource it looks like.",
+    )
 
     tag_vocabulary = CANONICAL_TAGS
 
-    def __init__(self, *args, keep_section=None, **kwargs):
+    def __init__(self, *args, keep_section=None, exclude_pk: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.exclude_pk = exclude_pk
+        self.looks_like: Resource | None = None
         # The browser offers the site's tags while typing the first one (no JavaScript).
         if self.auto_id:
             tags_id = self.auto_id % self.add_prefix("tags")
@@ -135,6 +146,31 @@ class SuggestionForm(forms.Form):
 
     def clean_url(self) -> str:
         return clean_url_field(self.cleaned_data["url"].strip())
+
+    def clean(self):
+        cleaned = super().clean()
+        url, title = cleaned.get("url"), cleaned.get("title")
+        if url and title and not cleaned.get("not_the_same"):
+            self._check_look_alike(url, title)
+        return cleaned
+
+    def _check_look_alike(self, url: str, title: str) -> None:
+        """The same check as the importer's (services.find_same_as); the same link is left to
+        submit_resource, and only resources on the roadmap are named, never others' pending
+        suggestions."""
+        found = find_same_as(
+            [LookAlike(normalize_url(url), url, title)], exclude_pk=self.exclude_pk
+        ).get(0)
+        if found is None or found.why == "same link" or found.resource.status != Status.APPROVED:
+            return
+        self.looks_like = found.resource
+        self.fields["not_the_same"].widget = forms.CheckboxInput()
+        self.add_error(
+            None,
+            f"This looks like #{found.resource.pk} “{found.resource.title}” ({found.why}), "
+            f"which is already on the roadmap at {found.resource.get_absolute_url()}. If yours is "
+            "a different resource, tick “It is a different resource” and submit again.",
+        )
 
     def clean_tags(self) -> list[str]:
         tags = sorted(canonical_tags(clean_text(tag) for tag in self.cleaned_data["tags"]))

@@ -6,6 +6,7 @@ from django.urls import reverse
 from taggit.managers import TaggableManager
 
 from core.markdown import render_markdown
+from resources.normalize import fold_name, project_key
 
 
 class ResourceType(models.TextChoices):
@@ -26,6 +27,8 @@ class Cost(models.TextChoices):
     FREE = "free", "Free"
     FREEMIUM = "freemium", "Freemium"
     PAID = "paid", "Paid"
+    # Imports do not know what a link costs; readers see "Cost unknown" until a moderator sets it.
+    UNKNOWN = "unknown", "Cost unknown"
 
 
 class Level(models.TextChoices):
@@ -131,7 +134,7 @@ class Resource(models.Model):
     description = models.TextField(blank=True)
     description_html = models.TextField(blank=True, editable=False)
     resource_type = models.CharField("type", max_length=20, choices=ResourceType.choices)
-    cost = models.CharField(max_length=10, choices=Cost.choices, default=Cost.FREE)
+    cost = models.CharField(max_length=10, choices=Cost.choices, default=Cost.UNKNOWN)
     level = models.CharField(max_length=20, choices=Level.choices, blank=True)
     provider = models.CharField("provider or author", max_length=200, blank=True)
     section = models.ForeignKey(
@@ -191,6 +194,21 @@ class Resource(models.Model):
         related_name="merged_from",
     )
 
+    # Where an import found it (manage.py import_markdown), and what the moderator should check.
+    import_batch = models.ForeignKey(
+        "ImportBatch",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="resources",
+    )
+    source_line = models.PositiveIntegerField("line in the imported file", null=True, blank=True)
+    review_note = models.CharField("note for moderators", max_length=300, blank=True)
+    # Caches of url and title for "same project" duplicates (resources.normalize).
+    project_key = models.CharField(max_length=100, blank=True, editable=False, db_index=True)
+    name_key = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+
     objects = ResourceQuerySet.as_manager()
 
     class Meta:
@@ -238,6 +256,12 @@ class Resource(models.Model):
             self.description_html = render_markdown(self.description)
         if update_fields is not None and "description" in update_fields:
             kwargs["update_fields"] = {*update_fields, "description_html"}
+        # project_key and name_key are caches of url and title, kept for duplicate checks.
+        if update_fields is None or {"url", "title"} & set(update_fields):
+            self.project_key = project_key(self.url)
+            self.name_key = fold_name(self.title)
+        if update_fields is not None and {"url", "title"} & set(update_fields):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "project_key", "name_key"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -260,6 +284,75 @@ class Resource(models.Model):
     def link_may_be_broken(self) -> bool:
         """Moderators marked it broken, or the link check failed often enough in a row."""
         return self.link_broken or self.link_failures >= LINK_FAILURES_BEFORE_BROKEN
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed (its resources were removed)"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ImportBatch(models.Model):
+    """One run of manage.py import_markdown: where the file came from, who ran it, what came of
+    each line that holds a link. Its resources point back at it."""
+
+    source = models.CharField(max_length=500, help_text="File name or URL of the imported list.")
+    revision = models.CharField(
+        max_length=100, blank=True, help_text="The list's commit or date, when given."
+    )
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_batches",
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.RUNNING
+    )
+    # Every list line (or table row) that holds a link has exactly one outcome.
+    link_lines = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField("lines created", default=0)
+    duplicates = models.PositiveIntegerField("lines already on the site", default=0)
+    skipped = models.PositiveIntegerField("lines skipped", default=0)
+    reported = models.PositiveIntegerField("lines reported", default=0)
+    resources_created = models.PositiveIntegerField(default=0)
+    sections_created = models.PositiveIntegerField(default=0)
+    # The lines that did not become resources: [{"line", "outcome", "reason", "title", "url",
+    # "same_as"}], for the moderator's report page.
+    report = models.JSONField(default=list, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "import batches"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            choices_check("status", ImportStatus, "import_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="running")
+                | Q(
+                    link_lines=models.F("created")
+                    + models.F("duplicates")
+                    + models.F("skipped")
+                    + models.F("reported")
+                ),
+                name="import_counts_add_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f" ({self.revision})" if self.revision else ""
+        return f"#{self.pk} {self.source}{when}"
 
 
 class Vote(models.Model):

@@ -34,6 +34,8 @@ from resources.models import (
     EditProposal,
     Flag,
     FlagStatus,
+    ImportBatch,
+    ImportStatus,
     ModerationAction,
     ModerationEvent,
     Progress,
@@ -41,6 +43,7 @@ from resources.models import (
     Resource,
     Status,
     Vote,
+    section_model,
 )
 from resources.normalize import normalize_url
 from resources.services import find_duplicates, recount_votes
@@ -56,6 +59,7 @@ MODERATOR_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("resources", "flag"): ("view", "change"),
     ("resources", "moderationevent"): ("view",),
     ("resources", "editproposal"): ("view", "change"),
+    ("resources", "importbatch"): ("view", "change"),
     ("roadmap", "section"): ("view", "add", "change"),
     ("taggit", "tag"): ("view", "add", "change", "delete"),
     ("taggit", "taggeditem"): ("view",),
@@ -263,6 +267,32 @@ def accept_flag(*, flag: Flag, moderator: AbstractBaseUser, action: FlagDecision
             reason=f"{FLAG_DECISIONS[action]}.",
         )
     return locked
+
+
+# Imports
+
+
+def withdraw_import_batch(*, batch: ImportBatch, moderator: AbstractBaseUser) -> int:
+    """Take back an import that was a mistake: its pending resources go, and the sections it
+    created that are left empty; nothing approved (or otherwise decided) is touched. Returns
+    how many resources were removed."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == ImportStatus.RUNNING:
+            raise ModerationError(f"Import {locked} is still running; withdraw it when it ends.")
+        pending = Resource.objects.filter(import_batch=locked, status=Status.PENDING)
+        removed = pending.count()
+        pending.delete()
+        sections = section_model().objects.filter(import_batch=locked, resources__isnull=True)
+        while True:  # sub-sections first: a section is protected while it has children
+            deleted, _ = sections.filter(children__isnull=True).delete()
+            if not deleted:
+                break
+        locked.status = ImportStatus.WITHDRAWN
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = moderator
+        locked.save(update_fields=["status", "withdrawn_at", "withdrawn_by"])
+    return removed
 
 
 # Who moderates

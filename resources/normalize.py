@@ -301,3 +301,113 @@ def _youtube_video_id(
     if video_id == "videoseries" or not _YOUTUBE_ID.fullmatch(video_id):
         return None
     return video_id
+
+
+# The same project under another address ------------------------------------------------------
+
+_FORGE_HOSTS = frozenset({"github.com", "gitlab.com", "codeberg.org", "bitbucket.org"})
+_PACKAGE_HOSTS = frozenset({"pypi.org", "pypi.python.org"})
+# Host labels that say nothing about the project: www.mlflow.org, docs.vllm.ai.
+_PLAIN_LABELS = frozenset({"www", "docs", "doc", "documentation", "en", "wiki", "site", "web"})
+# Hosts where many projects live: their own name is nobody's project.
+_SHARED_HOSTS = frozenset(
+    {
+        "medium.com",
+        "towardsdatascience.com",
+        "youtube.com",
+        "arxiv.org",
+        "google.com",
+        "amazon.com",
+        "microsoft.com",
+        "apache.org",
+        "readthedocs.io",
+        "github.io",
+        "substack.com",
+        "wordpress.com",
+        "blogspot.com",
+        "dev.to",
+        "huggingface.co",
+        "kaggle.com",
+        "coursera.org",
+        "udemy.com",
+        "oreilly.com",
+        "manning.com",
+    }
+)
+_HOMEPAGE_PATHS = frozenset(
+    {"", "/", "/docs", "/docs/", "/en/latest", "/en/latest/", "/en/stable/"}
+)
+_FOLD = re.compile(r"[\W_]+")
+MIN_KEY_LENGTH = 3
+# Where a project lives: its code, its package, its homepage. Two homes of different kinds
+# with one name are one project; two of the same kind are not (alice/tool and bob/tool).
+PROJECT_KINDS = ("code", "package", "home")
+# Hosts under which projects have sites of their own: airflow.apache.org is Airflow's.
+_UMBRELLA_HOSTS = frozenset({"apache.org", "github.io", "gitlab.io", "readthedocs.io"})
+
+
+def fold_name(text: str) -> str:
+    """A name with case, accents, spaces and punctuation folded away: "Feast-Dev" is "feastdev"."""
+    text = unicodedata.normalize("NFKD", text or "").casefold()
+    return _FOLD.sub("", "".join(char for char in text if not unicodedata.combining(char)))[:200]
+
+
+def project_key(url: str) -> str:
+    """ "kind:name" of the project a link is the home of, or "" when it is not a project's home:
+    github.com/mlflow/mlflow gives "code:mlflow", pypi.org/project/mlflow "package:mlflow",
+    mlflow.org and mlflow.readthedocs.io "home:mlflow"; an article on a shared host gives ""."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
+    segments = [segment for segment in parts.path.split("/") if segment]
+    name, kind = "", "home"
+    if host in _FORGE_HOSTS:
+        if len(segments) == 2:
+            name, kind = segments[1].removesuffix(".git"), "code"
+    elif host in _PACKAGE_HOSTS:
+        if len(segments) >= 2 and segments[0] in ("project", "pypi"):
+            name, kind = segments[1], "package"
+    elif host.endswith((".github.io", ".readthedocs.io", ".gitlab.io")):
+        owner = host.split(".")[0]
+        if host.endswith(".readthedocs.io") or not segments:
+            name = owner
+        elif len(segments) == 1:  # a repository's pages, unless the repository is the site's
+            generic = segments[0].casefold() in ("website", "site", "docs", "blog", "www")
+            name = owner if generic else segments[0]
+    elif parts.path in _HOMEPAGE_PATHS and not parts.query:
+        labels = [label for label in host.split(".") if label not in _PLAIN_LABELS]
+        # mlflow.org and airflow.apache.org are projects' homes; medium.com, apache.org and
+        # mlsys.stanford.edu (a department's site) are not.
+        umbrella = ".".join(labels[1:]) in _UMBRELLA_HOSTS
+        if (len(labels) == 2 or (len(labels) == 3 and umbrella)) and (
+            ".".join(labels) not in _SHARED_HOSTS
+        ):
+            name = labels[0]
+    key = fold_name(name)[:90]
+    return f"{kind}:{key}" if len(key) >= MIN_KEY_LENGTH else ""
+
+
+def same_project_keys(key: str) -> list[str]:
+    """The keys of the same project's other homes: "code:x" -> "package:x", "home:x"."""
+    kind, _, name = key.partition(":")
+    return [f"{other}:{name}" for other in PROJECT_KINDS if other != kind] if name else []
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """pg_trgm's trigrams of a text: each word lower-cased, padded with two spaces in front
+    and one behind, cut into threes."""
+    grams = set()
+    for word in re.findall(r"[^\W_]+", (text or "").casefold()):
+        padded = f"  {word} "
+        grams.update(padded[index : index + 3] for index in range(len(padded) - 2))
+    return frozenset(grams)
+
+
+def trigram_similarity(first: frozenset[str], second: frozenset[str]) -> float:
+    """pg_trgm's similarity(): shared trigrams over all trigrams of both."""
+    if not first or not second:
+        return 0.0
+    shared = len(first & second)
+    return shared / (len(first) + len(second) - shared)

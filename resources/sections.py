@@ -35,8 +35,9 @@ def _sections_with_counts() -> list:
     )
 
 
-def section_tree() -> list[SectionNode]:
-    """Every section, nested and ordered, with resource counts: one query or a cache hit."""
+def section_tree(*, include_hidden: bool = False) -> list[SectionNode]:
+    """Every section readers may see, nested and ordered, with resource counts: one query or
+    a cache hit. `include_hidden` keeps the sections `is_visible` leaves out."""
     sections = cached(SECTION_TREE_KEY, _sections_with_counts)
     nodes = {section.id: SectionNode(section) for section in sections}
     roots = []
@@ -44,10 +45,34 @@ def section_tree() -> list[SectionNode]:
         parent = nodes.get(node.section.parent_id)
         (parent.children if parent else roots).append(node)
     _lift_cycles(nodes, roots)
+    if not include_hidden:
+        roots = _visible(roots)
     for node in flatten(roots):
         for child in node.children:
             child.depth = node.depth + 1
     return roots
+
+
+def is_visible(node: SectionNode) -> bool:
+    """Readers see a section that holds an approved resource (here or below), or one that is
+    published and has prose or a visible sub-section: never an empty shell, nor an imported
+    heading that no moderator has looked at."""
+    if node.resource_count:
+        return True
+    section = node.section
+    if not getattr(section, "published", True):
+        return False
+    has_prose = bool(section.body.strip() or section.summary.strip())
+    return has_prose or any(is_visible(child) for child in node.children)
+
+
+def _visible(nodes: list[SectionNode]) -> list[SectionNode]:
+    kept = []
+    for node in nodes:
+        if is_visible(node):
+            node.children = _visible(node.children)
+            kept.append(node)
+    return kept
 
 
 def _lift_cycles(nodes: dict[int, SectionNode], roots: list[SectionNode]) -> None:

@@ -1,13 +1,14 @@
 """State changes of the catalogue: new resources, suggestions, votes, flags and progress."""
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,7 +28,14 @@ from resources.models import (
     Status,
     Vote,
 )
-from resources.normalize import normalize_url
+from resources.normalize import (
+    MIN_KEY_LENGTH,
+    fold_name,
+    normalize_url,
+    project_key,
+    same_project_keys,
+    trigrams,
+)
 from resources.scoring import hot_score, wilson_lower_bound
 from resources.tags import canonical_tag, canonical_tags
 
@@ -77,6 +85,8 @@ SUGGESTION_FIELDS = (
     "is_affiliated",
 )
 RESOURCE_FIELDS = (*SUGGESTION_FIELDS, "link_broken")
+# What an import records beside them: where the item came from, what a moderator should check.
+IMPORT_FIELDS = ("import_batch", "source_line", "review_note")
 
 
 def _lock_user(user) -> None:
@@ -119,6 +129,164 @@ def find_duplicates(
     return {resource.normalized_url: resource for resource in duplicates}
 
 
+# Titles this similar (pg_trgm's similarity, or resources.normalize.trigram_similarity on
+# SQLite) name the same thing: "Feature Store" and "Feature stores".
+SIMILAR_TITLE = 0.8
+
+
+@dataclass(frozen=True)
+class LookAlike:
+    """The item to check for a same-project duplicate: its link and title."""
+
+    normalized_url: str
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SameAs:
+    resource: Resource
+    why: str  # "same link", "same project", "same name", "similar title (91%)"
+
+    @property
+    def message(self) -> str:
+        return f"same as #{self.resource.pk} {self.resource.title!r} ({self.why})"
+
+
+_SAME_AS_FIELDS = ("pk", "title", "url", "normalized_url", "status", "project_key", "name_key")
+
+
+def _best(resources) -> dict[str, Resource]:
+    """One resource per key, approved ones first, then the oldest."""
+    ranked = sorted(
+        resources, key=lambda resource: (resource.status != Status.APPROVED, resource.pk)
+    )
+    return {resource.pk: resource for resource in ranked}
+
+
+class TitleIndex:
+    """Existing titles by trigram, to find near-identical ones in Python (SQLite's stand-in
+    for pg_trgm). Build it once and ask it many times: an import asks thousands."""
+
+    def __init__(self, exclude_pk: int | None = None):
+        self.grams: dict[int, frozenset[str]] = {}
+        self.postings: dict[str, list[int]] = {}
+        for pk, title in Resource.objects.exclude(pk=exclude_pk or 0).values_list("pk", "title"):
+            grams = self.grams[pk] = trigrams(title)
+            for gram in grams:
+                self.postings.setdefault(gram, []).append(pk)
+
+    def most_similar(self, title: str) -> tuple[int, float] | None:
+        """(pk, similarity) of the most similar title at or above SIMILAR_TITLE, or None.
+
+        Two sets this similar share at least ceil(t * |A|) trigrams, so every choice of
+        |A| - ceil(t * |A|) + 1 trigrams of A meets B: the rarest are probed, the rest checked.
+        """
+        grams = trigrams(title)
+        if not grams:
+            return None
+        needed = math.ceil(SIMILAR_TITLE * len(grams))
+        probes = sorted(grams, key=lambda gram: len(self.postings.get(gram, ())))
+        candidates = {
+            pk for gram in probes[: len(grams) - needed + 1] for pk in self.postings.get(gram, ())
+        }
+        best = None
+        for pk in candidates:
+            other = self.grams[pk]
+            shared = len(grams & other)
+            score = shared / (len(grams) + len(other) - shared)
+            if score >= SIMILAR_TITLE and (best is None or (score, -pk) > (best[1], -best[0])):
+                best = (pk, score)
+        return best
+
+
+def _similar_titles(
+    titles: dict[int, str], exclude_pk: int | None, index: "TitleIndex | None"
+) -> dict[int, tuple[int, float]]:
+    """index -> (pk, similarity) of the most similar existing title at or above SIMILAR_TITLE."""
+    found: dict[int, tuple[int, float]] = {}
+    titles = {number: title for number, title in titles.items() if title.strip()}
+    if not titles:
+        return found
+    if connection.vendor == "postgresql":
+        numbers = list(titles)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.idx, r.id, similarity(r.title, t.title) AS score "
+                "FROM unnest(%s::int[], %s::text[]) AS t(idx, title) "
+                "JOIN resources_resource r ON r.title %% t.title "
+                "WHERE similarity(r.title, t.title) >= %s AND r.id <> %s "
+                "ORDER BY score DESC, r.id",
+                [numbers, [titles[number] for number in numbers], SIMILAR_TITLE, exclude_pk or 0],
+            )
+            for number, pk, score in cursor.fetchall():
+                found.setdefault(number, (pk, score))
+        return found
+    index = index or TitleIndex(exclude_pk)
+    for number, title in titles.items():
+        if best := index.most_similar(title):
+            found[number] = best
+    return found
+
+
+def find_same_as(
+    items: Sequence[LookAlike],
+    *,
+    exclude_pk: int | None = None,
+    titles: bool = True,
+    title_index: TitleIndex | None = None,
+) -> dict[int, SameAs]:
+    """For each item (by index) that is already on the site, the resource it duplicates.
+
+    The one place that decides what counts as a duplicate: the same link after
+    resources.normalize, then the same project (a repository and its homepage, the same PyPI
+    package: normalize.project_key), the same name (case and punctuation folded), then a
+    near-identical title. A bounded number of queries, however many items.
+    """
+    found: dict[int, SameAs] = {}
+    by_url = find_duplicates([item.normalized_url for item in items], exclude_pk=exclude_pk)
+    keys = {index: project_key(item.url) for index, item in enumerate(items)}
+    names = {index: fold_name(item.title) for index, item in enumerate(items)}
+    names = {index: name for index, name in names.items() if len(name) >= MIN_KEY_LENGTH}
+    projects = {key for key in keys.values() if key}
+    other_homes = {other for key in projects for other in same_project_keys(key)}
+    project_names = {key.partition(":")[2] for key in projects}
+    wanted_names = set(names.values()) | project_names
+    others = Resource.objects.none()
+    if other_homes or wanted_names:
+        others = Resource.objects.filter(
+            Q(project_key__in=other_homes) | Q(name_key__in=wanted_names)
+        )
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+    by_project, by_name = {}, {}
+    for resource in _best(others.only(*_SAME_AS_FIELDS)).values():
+        if resource.project_key:
+            by_project.setdefault(resource.project_key, resource)
+        by_name.setdefault(resource.name_key, resource)
+    for index, item in enumerate(items):
+        key, name = keys[index], names.get(index, "")
+        homes = [by_project[other] for other in same_project_keys(key) if other in by_project]
+        if item.normalized_url in by_url:
+            found[index] = SameAs(by_url[item.normalized_url], "same link")
+        elif homes or (key and key.partition(":")[2] in by_name):
+            found[index] = SameAs(
+                homes[0] if homes else by_name[key.partition(":")[2]], "same project"
+            )
+        elif name and name in by_name:
+            found[index] = SameAs(by_name[name], "same name")
+    if titles:
+        rest = {index: item.title for index, item in enumerate(items) if index not in found}
+        similar = _similar_titles(rest, exclude_pk, title_index)
+        if similar:
+            resources = Resource.objects.only(*_SAME_AS_FIELDS).in_bulk(
+                {pk for pk, _ in similar.values()}
+            )
+            for index, (pk, score) in similar.items():
+                found[index] = SameAs(resources[pk], f"similar title ({score:.0%})")
+    return found
+
+
 def _refuse_duplicate(normalized_url: str, *, exclude_pk: int | None = None) -> None:
     if existing := find_duplicates([normalized_url], exclude_pk=exclude_pk).get(normalized_url):
         raise DuplicateResource(existing)
@@ -149,7 +317,7 @@ def create_resource(
     importer and the admin. DuplicateResource when its link is known already; InvalidURL
     when the link cannot be normalised.
     """
-    unknown = set(data) - {*RESOURCE_FIELDS, "tags"}
+    unknown = set(data) - {*RESOURCE_FIELDS, *IMPORT_FIELDS, "tags"}
     if unknown:
         raise TypeError(f"create_resource() got unknown fields: {', '.join(sorted(unknown))}")
     if status not in Status.values:
@@ -158,7 +326,7 @@ def create_resource(
     with transaction.atomic():
         _refuse_duplicate(normalized)
         resource = Resource(
-            **{name: data[name] for name in RESOURCE_FIELDS if name in data},
+            **{name: data[name] for name in (*RESOURCE_FIELDS, *IMPORT_FIELDS) if name in data},
             normalized_url=normalized,
             status=status,
             submitted_by=submitted_by,

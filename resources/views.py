@@ -191,7 +191,9 @@ def history(request, pk):
 def edit_suggestion(request, pk):
     resource = _own_pending(request, pk)
     if request.method == "POST":
-        form = SuggestionForm(request.POST, keep_section=resource.section_id)
+        form = SuggestionForm(
+            request.POST, keep_section=resource.section_id, exclude_pk=resource.pk
+        )
         if form.is_valid():
             try:
                 services.update_suggestion(

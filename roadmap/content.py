@@ -40,7 +40,16 @@ TASK_BOXES = ("[ ] ", "[x] ", "[X] ")
 # Re-reading the rest of a file after a code fence that never closes costs a pass each time.
 MAX_UNCLOSED_FENCES = 3
 ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+UNESCAPE = r"\1"
 NAVIGATION = object()  # a link to an anchor on the same page, such as a table of contents
+# <details> and <summary> lines fold a list away on GitHub: the list is read, "Click to
+# expand!" is not prose.
+DISCLOSURE_LINE = re.compile(
+    r"\s*(?:</?details\b[^>]*>|<summary\b[^>]*>.*?</summary>|</?summary\b[^>]*>|\s)+\s*",
+    re.IGNORECASE,
+)
+# What may stand between the links of one list item that names several: "[Part 1](a), [Part 2](b)".
+BETWEEN_LINKS = re.compile(r"\s*(?:[,;/|&+·•–—-]|\band\b|\bor\b)?\s*", re.IGNORECASE)
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 # Link targets stay as written: the loader and the importer check them and name the bad ones.
@@ -105,6 +114,10 @@ class RoadmapData:
     # Filled only by the lenient reader: links above the first heading, and lines it skipped.
     loose_resources: list[ResourceData] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    # Lines (list items, table rows, HTML) that hold a link, and those read but left alone
+    # on purpose (in-page links, badges), with why: an import accounts for every such line.
+    link_lines: set[int] = field(default_factory=set)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def intro(self) -> str:
@@ -140,6 +153,48 @@ def _plain(tokens: list[Token]) -> str:
         elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return " ".join("".join(parts).split())
+
+
+class _Anchors(HTMLParser):
+    """The `<a href>` links of an HTML block: (line within the block, href, text, the text
+    after it up to the next link or block tag)."""
+
+    BLOCK = frozenset({"li", "p", "tr", "td", "br", "div", "ul", "ol", "table", "details"})
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.links: list[list] = []
+        self.open: list | None = None
+        self.after: list | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.after = None
+            href = dict(attrs).get("href") or ""
+            self.open = [self.getpos()[0], href.strip(), [], []]
+            self.links.append(self.open)
+        elif tag in self.BLOCK:
+            self.after = None
+        elif tag == "img" and self.open is not None:
+            self.open[2].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.open is not None:
+            self.after, self.open = self.open[3], None
+        elif tag in self.BLOCK:
+            self.after = None
+
+    def handle_data(self, data):
+        if self.open is not None:
+            self.open[2].append(data)
+        elif self.after is not None:
+            self.after.append(data)
+
+    def found(self):
+        for line, href, text, after in self.links:
+            yield line, href, " ".join("".join(text).split()), " ".join("".join(after).split())
 
 
 class _Html(HTMLParser):
@@ -249,6 +304,7 @@ class _Reader:
         # Where the prose goes from each line on: the introduction, a section, or nowhere.
         self.ranges: list[tuple[int, list[str] | None]] = [(0, self.data.intro_lines)]
         self.toc_level: int | None = None  # inside a "Table of contents" section of this level
+        self.toc_heading: tuple[str, Token] | None = None
         self.last_resource: ResourceData | None = None  # a comment below it is its metadata
         self.resource_end = 0
         self.expect_section_meta = False
@@ -262,6 +318,9 @@ class _Reader:
         while index < len(tokens):
             if index in toc:  # a generated table of contents repeats the headings: skip it
                 self._drop(tokens[index].map[0], tokens[toc[index]].map[1])
+                for token in tokens[index : toc[index]]:
+                    if token.type == "inline" and token.map and _has_link(token):
+                        self._skip(token.map[0] + 1, "a link of the table of contents")
                 index = toc[index] + 1
                 continue
             self._visit(tokens, index)
@@ -281,6 +340,8 @@ class _Reader:
                 if not self.lenient:
                     raise ContentError(number, "the line holds a NUL character")
                 problem = "the line holds binary data"
+            elif self.lenient and "<" in line and DISCLOSURE_LINE.fullmatch(line):
+                self.lines[number - 1], self.dropped[number - 1] = "", True
             if problem:
                 self.data.problems.append((number, problem))
                 self.lines[number - 1], self.dropped[number - 1] = "", True
@@ -333,12 +394,18 @@ class _Reader:
     def _drop(self, start: int, end: int) -> None:
         self.dropped[start:end] = [True] * (end - start)
 
+    def _skip(self, number: int, reason: str) -> None:
+        self.data.link_lines.add(number)
+        self.data.skipped.append((number, reason))
+
     def _visit(self, tokens: list[Token], index: int) -> None:
         token = tokens[index]
         if token.type == "heading_open" and token.level == 0:
             self._heading(token, tokens[index + 1])
             return
-        if self.toc_level is not None:
+        if self.toc_level is not None and not (
+            token.type in ("list_item_open", "tr_open", "html_block") and self.lenient
+        ):
             return
         if token.type == "html_block":
             self._html_block(token)
@@ -359,21 +426,30 @@ class _Reader:
                 self.last_resource = None
 
     def _heading(self, token: Token, inline: Token) -> None:
-        level, data = int(token.tag[1:]), self.data
+        level = int(token.tag[1:])
         title = _plain(inline.children or []) if self.lenient else " ".join(inline.content.split())
         title = clean_text(title)
         title = title[:200] if self.lenient else title
         self.last_resource = None
         self._drop(*token.map)
-        if self.toc_level is not None and level > self.toc_level:
-            return
-        self.toc_level = None
+        # A deeper heading ends a table of contents: "# Contents" above the list's categories.
+        self.toc_level = self.toc_heading = None
         if not title:
             return
         if self.lenient and title.casefold() in TOC_TITLES:
-            self.toc_level = level
+            self.toc_level, self.toc_heading = level, (title, token)
             self.ranges.append((token.map[1], None))
             return
+        self._start_section(level, title, token)
+
+    def _leave_toc(self) -> None:
+        """A "Contents" heading whose list links elsewhere than the page: a section after all."""
+        (title, token), level = self.toc_heading, self.toc_level
+        self.toc_level = self.toc_heading = None
+        self._start_section(level, title, token)
+
+    def _start_section(self, level: int, title: str, token: Token) -> None:
+        data = self.data
         if self.lenient:
             is_title = level == 1 and not (data.title or data.sections or data.loose_resources)
         else:
@@ -413,6 +489,10 @@ class _Reader:
             self._drop(start, end)
             return
         body = _comment(token.content)
+        if self.lenient and body is None and "<a" in token.content.lower():
+            if self._html_links(token):
+                self._drop(start, end)
+                return
         meta = parse_meta(body) if body and "\n" not in body else {}  # longer ones hide text
         if meta and self.expect_section_meta:
             self.current.meta = meta
@@ -422,14 +502,48 @@ class _Reader:
             return  # prose: the content file keeps its comments, any HTML with text is kept
         self._drop(start, end)
 
+    def _html_links(self, token: Token) -> bool:
+        """The links of an HTML block (`<ul><li><a href=...>`), as resources; True if any."""
+        found = list(_Anchors(token.content).found())
+        for line, href, text, after in found:
+            number = token.map[0] + line
+            self.data.link_lines.add(number)
+            if href.startswith("#"):
+                self._skip(number, "an in-page link")
+            elif not text:
+                self._skip(number, "a badge or image link without a title")
+            else:
+                if self.toc_level is not None:
+                    self._leave_toc()
+                description = after[1:].lstrip() if after[:1] in SEPARATORS else after
+                resource = ResourceData(
+                    title=clean_text(text),
+                    url=href,
+                    description=clean_text(description),
+                    line_number=number,
+                )
+                self._add(resource, token.map[1])
+        return bool(found)
+
     def _list_item(self, item: Token, paragraph: Token, inline: Token) -> None:
         if not self.lenient and (self.current is None or item.markup not in "-*+"):
             return
-        found = self._link_item(inline.content, paragraph.map[0] + 1)
-        if found is not None:
-            self._drop(*paragraph.map)
-            if found is not NAVIGATION:
-                self._add(found, paragraph.map[1])
+        number = paragraph.map[0] + 1
+        if self.lenient and _has_link(inline):
+            self.data.link_lines.add(number)
+        found = self._link_item(inline.content, number)
+        if found is None:
+            return
+        self._drop(*paragraph.map)
+        if found is NAVIGATION:
+            if self.lenient and number not in {line for line, _ in self.data.problems}:
+                where = " of the table of contents" if self.toc_level is not None else ""
+                self._skip(number, f"an in-page link{where}")
+            return
+        if self.toc_level is not None:
+            self._leave_toc()
+        for resource in found if isinstance(found, list) else [found]:
+            self._add(resource, paragraph.map[1])
 
     def _table_row(self, tokens: list[Token], index: int) -> None:
         row, cells = tokens[index], []
@@ -439,6 +553,12 @@ class _Reader:
             index += 1
         found = self._link_item(cells[0], row.map[0] + 1) if cells else None
         self.link_table = self.link_table or found is not None
+        if self.lenient and any("](" in cell or "<a " in cell.lower() for cell in cells):
+            self.data.link_lines.add(row.map[0] + 1)
+        if isinstance(found, list):  # several links in the first cell: the first is the row's
+            found = found[0]
+        if found is NAVIGATION and row.map[0] + 1 not in {n for n, _ in self.data.problems}:
+            self._skip(row.map[0] + 1, "an in-page link")
         if isinstance(found, ResourceData):
             if not found.description:  # the first later cell that says something (not a badge)
                 texts = (" ".join(_drop_images(cell, self.env).split()) for cell in cells[1:])
@@ -460,6 +580,30 @@ class _Reader:
             self.data.problems.append((number, str(error)))
             return NAVIGATION
 
+    def _link_at(self, state: StateInline, spans: dict[int, int], pos: int):
+        """(label, url, end, image tokens) of the link that starts at state.src[pos], or None."""
+        text = state.src
+        if text.startswith("[", pos) and pos in spans:
+            state.pos, state.tokens = pos, []
+            if not link_rule(state, False):
+                return None
+            label = text[pos + 1 : _label_end(state, pos)]
+            return label, state.tokens[0].attrs["href"], state.pos, state.tokens
+        if self.lenient and text[pos : pos + 3].lower() == "<a " and pos in spans:
+            url = (_Html(text[pos : spans[pos]]).attrs or {}).get("href") or ""
+            close = next((s for s in spans if s > pos and text[s : s + 3].lower() == "</a"), -1)
+            if not url or close == -1:
+                return None
+            return _Html(text[spans[pos] : close]).text, url, spans[close], []
+        return None
+
+    def _title(self, label: str, images: list[Token]) -> str:
+        title = _unwrap(" ".join(_drop_images(label, self.env).split()))
+        if not title:  # a logo that links to the resource: its alt text
+            alts = (_plain(token.children or []) for token in images if token.type == "image")
+            title = next((alt for alt in alts if alt), "")
+        return clean_text(ESCAPED.sub(r"\1", title))
+
     def _read_link_item(self, text: str, number: int):
         env, (state, spans), pos, mark = self.env, _spans(text, self.env), 0, ""
         if self.lenient:
@@ -469,46 +613,73 @@ class _Reader:
                 pos = len(text) - len(text[spans[pos] :].lstrip())
             mark = next((mark for mark in ("**", "__") if text.startswith(mark + "[", pos)), "")
             pos += len(mark)
-        if text.startswith("[", pos) and pos in spans:
-            label = text[pos + 1 : _label_end(state, pos)]
-            state.pos = pos
-            link_rule(state, False)
-            url, end, images = state.tokens[0].attrs["href"], state.pos, state.tokens
-        elif self.lenient and text[pos : pos + 3].lower() == "<a " and pos in spans:
-            url = (_Html(text[pos : spans[pos]]).attrs or {}).get("href") or ""
-            close = next((s for s in spans if s > pos and text[s : s + 3].lower() == "</a"), -1)
-            if not url or close == -1:
-                return None
-            label, end, images = _Html(text[spans[pos] : close]).text, spans[close], []
-        else:
+        lead, found = "", self._link_at(state, spans, pos)
+        if found is None and self.lenient:
+            # "Designing ML Systems: [Part 1](...), [Part 2](...)": text, then links.
+            later = (
+                start for start in sorted(spans) if start > pos and not text.startswith("![", start)
+            )
+            for start in later:
+                if (found := self._link_at(state, spans, start)) is not None:
+                    lead = " ".join(_drop_images(text[pos:start], env).split())
+                    lead = _unwrap(lead.rstrip(SEPARATORS + " ").strip())
+                    mark = ""
+                    break
+        if found is None:
             if problem := _broken_link(state, pos):
                 raise BrokenLink(problem)
             return None
+        label, url, end, images = found
         if self.lenient and str(url).startswith("#"):
             return NAVIGATION
+        links = [(label, url, images)]
+        while self.lenient:  # more links in a row: each is a resource of its own
+            after = BETWEEN_LINKS.match(text, end).end()
+            following = self._link_at(state, spans, after) if after < len(text) else None
+            if following is None or str(following[1]).startswith("#"):
+                break
+            links.append((following[0], following[1], following[3]))
+            end = following[2]
         rest = text[end:].removeprefix(mark)
         meta: dict[str, str] = {}
         start = rest.rfind("<!--")
         if start != -1 and rest.rstrip().endswith("-->"):  # metadata on the link's own line
-            found = parse_meta(rest.rstrip()[start + 4 : -3])
-            if found.keys() & META_KEYS:
-                meta, rest = found, rest[:start]
-        title = _unwrap(" ".join(_drop_images(label, env).split()))
-        if not title:  # a logo that links to the resource: its alt text
-            alts = (_plain(token.children or []) for token in images if token.type == "image")
-            title = next((alt for alt in alts if alt), "")
-        if not title:
-            raise BrokenLink("the link has no title")
+            found_meta = parse_meta(rest.rstrip()[start + 4 : -3])
+            if found_meta.keys() & META_KEYS:
+                meta, rest = found_meta, rest[:start]
         description = " ".join(_drop_images(rest, env).split())
         if description[:1] in SEPARATORS:
             description = description[1:].lstrip()
-        return ResourceData(
-            title=clean_text(ESCAPED.sub(r"\1", title)),
-            url=str(url).strip(),
-            description=clean_text(description),
-            line_number=number,
-            meta=meta,
-        )
+        resources = []
+        for label, url, images in links:
+            title = self._title(label, images)
+            if not title and not resources and len(links) == 1:
+                raise BrokenLink("the link has no title")
+            if lead:
+                title = f"{clean_text(ESCAPED.sub(UNESCAPE, lead))}: {title}".rstrip(": ")
+            if title:
+                resources.append(
+                    ResourceData(
+                        title=title,
+                        url=str(url).strip(),
+                        description=clean_text(description),
+                        line_number=number,
+                        meta=dict(meta),
+                    )
+                )
+        if not resources:
+            raise BrokenLink("the link has no title")
+        return resources[0] if len(resources) == 1 else resources
+
+
+def _has_link(inline: Token) -> bool:
+    """The inline token holds a link (Markdown, or an HTML `<a>`), not only images."""
+    for token in inline.children or ():
+        if token.type == "link_open":
+            return True
+        if token.type == "html_inline" and token.content[:3].lower() == "<a ":
+            return True
+    return False
 
 
 def parse_roadmap(text: str, *, top_level_depth: int = 2) -> RoadmapData:

@@ -6,6 +6,8 @@ and resources, skipping duplicates and reporting what it could not read, line by
 """
 
 import re
+import time
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,16 +15,31 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
-from resources.models import Cost, Level, Resource, ResourceType, Status
-from resources.normalize import InvalidURL, normalize_url
+from core.cache import invalidate_once
+from resources.models import Cost, ImportBatch, ImportStatus, Level, Resource, ResourceType, Status
+from resources.normalize import (
+    MIN_KEY_LENGTH,
+    InvalidURL,
+    fold_name,
+    normalize_url,
+    project_key,
+    same_project_keys,
+)
 from resources.scoring import hot_score
 from resources.sections import SectionNode, flatten, section_tree
-from resources.services import create_resource, find_duplicates
+from resources.services import (
+    DuplicateResource,
+    LookAlike,
+    SameAs,
+    TitleIndex,
+    create_resource,
+    find_same_as,
+)
 from roadmap.content import ContentError, ResourceData, SectionData, parse_awesome_list
 from roadmap.learning_path import (
     builds_on_slugs,
@@ -186,34 +203,61 @@ class UnknownSection(Exception):
     pass
 
 
+class TooLarge(Exception):
+    """Above the documented caps: MAX_FILE_BYTES of Markdown, MAX_ITEMS links."""
+
+
+# Caps (README: "Importing an awesome list"): a larger list is split, or imported in parts.
+MAX_ITEMS = 60_000
+# Resources per transaction, and the longest a transaction may hold SQLite's write lock:
+# short write locks, so that the site keeps answering during an import.
+CHUNK_SIZE = 200
+CHUNK_SECONDS = 0.25
+# SQLite has one write lock, and a writer that waits for it polls, sleeping up to 100 ms
+# between tries: an import that took the lock again at once would starve it (/healthz's
+# cache write failed after its 20 s busy timeout), so it leaves the lock free a little longer.
+SQLITE_PAUSE_SECONDS = 0.12
+ALIASES_FILE = Path(__file__).resolve().parent / "content" / "heading-aliases.toml"
+
 _PAPER_HOSTS = (
     "arxiv.org",
     "openreview.net",
     "papers.nips.cc",
     "proceedings.neurips.cc",
+    "neurips.cc",
     "proceedings.mlr.press",
     "dl.acm.org",
     "aclanthology.org",
+    "aclweb.org",
     "ieeexplore.ieee.org",
     "semanticscholar.org",
 )
 _VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com")
-_COURSE_HOSTS = ("coursera.org", "udemy.com", "edx.org", "udacity.com", "pluralsight.com")
+_COURSE_HOSTS = (
+    "coursera.org",
+    "udemy.com",
+    "edx.org",
+    "udacity.com",
+    "pluralsight.com",
+    "datacamp.com",
+)
 _PODCAST_HOSTS = ("podcasts.apple.com", "podcasts.google.com", "anchor.fm", "podbean.com")
+_BOOK_HOSTS = ("packtpub.com", "leanpub.com", "amazon.com", "amazon.co.uk", "amazon.de")
 _PROJECT_HOSTS = ("github.com", "gitlab.com")
-# Words in a heading that say what its links are; the nearest heading wins.
+# Words in a heading that say what its links are; the nearest heading wins. Words that could
+# name a topic as well as a kind ("training", "research", "platforms") are left out.
 _SECTION_WORDS = {
     ResourceType.BOOK: ("book", "books", "ebooks"),
-    ResourceType.COURSE: ("course", "courses", "training"),
+    ResourceType.COURSE: ("course", "courses", "moocs"),
     ResourceType.PODCAST: ("podcast", "podcasts"),
     ResourceType.VIDEO: ("video", "videos", "talk", "talks", "lectures", "webinars"),
-    ResourceType.PAPER: ("paper", "papers", "research", "publications"),
+    ResourceType.PAPER: ("paper", "papers", "publications"),
     ResourceType.BLOG: ("blog", "blogs"),
     ResourceType.NEWSLETTER: ("newsletter", "newsletters"),
     ResourceType.COMMUNITY: ("community", "communities", "slack", "events", "conferences"),
-    ResourceType.TOOL: ("tool", "tools", "platform", "platforms", "frameworks", "libraries"),
-    ResourceType.PROJECT: ("project", "projects", "examples", "templates"),
-    ResourceType.ARTICLE: ("article", "articles"),
+    ResourceType.TOOL: ("tool", "tools", "frameworks", "libraries", "software"),
+    ResourceType.PROJECT: ("projects", "examples", "templates"),
+    ResourceType.ARTICLE: ("article", "articles", "posts"),
 }
 
 
@@ -221,33 +265,46 @@ def _on_host(host: str, domains: tuple[str, ...]) -> bool:
     return any(host == domain or host.endswith(f".{domain}") for domain in domains)
 
 
-def guess_resource_type(url: str, headings: list[str]) -> str:
-    """A resource type from the link and the headings above it (nearest first)."""
+def decide_resource_type(url: str, headings: list[str]) -> tuple[str, bool]:
+    """(type, sure) from the link and the headings above it (nearest first). Known hosts are
+    sure; a repository under a tools heading is a tool; anything else is a guess, said so."""
     parts = urlsplit(url)
     host = (parts.hostname or "").removeprefix("www.")
     path = parts.path.lower()
     if _on_host(host, _PAPER_HOSTS):
-        return ResourceType.PAPER
+        return ResourceType.PAPER, True
     if _on_host(host, _VIDEO_HOSTS):
-        return ResourceType.VIDEO
+        return ResourceType.VIDEO, True
     if _on_host(host, _COURSE_HOSTS):
-        return ResourceType.COURSE
+        return ResourceType.COURSE, True
     if _on_host(host, _PODCAST_HOSTS) or "podcast" in host or "/podcast" in path:
-        return ResourceType.PODCAST
+        return ResourceType.PODCAST, True
     if (
         (_on_host(host, ("oreilly.com",)) and path.startswith("/library/view/"))
         or (_on_host(host, ("manning.com",)) and path.startswith("/books/"))
-        or _on_host(host, ("leanpub.com",))
+        or _on_host(host, _BOOK_HOSTS)
     ):
-        return ResourceType.BOOK
+        return ResourceType.BOOK, True
+    heading_kind = None
     for heading in headings:
         words = set(re.findall(r"\w+", heading.casefold()))
-        for kind, names in _SECTION_WORDS.items():
-            if words & set(names):
-                return kind
-    if _on_host(host, _PROJECT_HOSTS):
-        return ResourceType.PROJECT
-    return ResourceType.ARTICLE
+        heading_kind = next(
+            (kind for kind, names in _SECTION_WORDS.items() if words & set(names)), None
+        )
+        if heading_kind:
+            break
+    repository = _on_host(host, _PROJECT_HOSTS) and len([p for p in path.split("/") if p]) == 2
+    if heading_kind in (ResourceType.TOOL, ResourceType.PROJECT):
+        return heading_kind, True
+    if heading_kind and not repository:
+        return heading_kind, True
+    if repository:  # most repositories in an MLOps list are tools; a moderator confirms
+        return ResourceType.TOOL, False
+    return ResourceType.ARTICLE, False
+
+
+def guess_resource_type(url: str, headings: list[str]) -> str:
+    return decide_resource_type(url, headings)[0]
 
 
 def _choice(item: ResourceData, key: str, choices, default: str) -> str:
@@ -261,6 +318,28 @@ def _choice(item: ResourceData, key: str, choices, default: str) -> str:
     return value
 
 
+def _heading_key(text: str) -> str:
+    """A heading folded for matching: case, punctuation and a plural "s" do not matter."""
+    return fold_name(text).removesuffix("s")
+
+
+def load_aliases(path: Path = ALIASES_FILE) -> dict[str, str]:
+    """The repository's heading -> section slug mapping (roadmap/content/heading-aliases.toml)."""
+    with open(path, "rb") as file:
+        return {_heading_key(heading): slug for heading, slug in tomllib.load(file).items()}
+
+
+def parse_map_options(options: list[str]) -> dict[str, str]:
+    """`--map "Heading=section-slug"` options as a mapping; ValueError names a bad one."""
+    mapping = {}
+    for option in options:
+        heading, sep, slug = option.rpartition("=")
+        if not sep or not heading.strip() or not slug.strip():
+            raise ValueError(f'--map {option!r} is not of the form "Heading=section-slug"')
+        mapping[_heading_key(heading)] = slug.strip()
+    return mapping
+
+
 @dataclass
 class _Target:
     """Where a heading's links go: an existing section, or one this import may create."""
@@ -271,6 +350,8 @@ class _Target:
     section: Section | None = None
     data: SectionData | None = None
     needed: bool = False
+    how: str = ""
+    heading: str = ""  # as the file wrote it, when it matched a section of another title
 
     def need(self) -> None:
         """This target holds a link: create it, and the new sections above it, on import."""
@@ -283,7 +364,7 @@ class _Target:
     def headings(self) -> list[str]:
         names, target = [], self
         while target is not None:
-            names.append(target.title)
+            names += [target.heading, target.title] if target.heading else [target.title]
             target = target.parent
         return names
 
@@ -296,25 +377,66 @@ class _Candidate:
     values: dict
 
 
+CREATED, DUPLICATE, SKIPPED, REPORTED = "created", "duplicate", "skipped", "reported"
+OUTCOMES = (CREATED, DUPLICATE, SKIPPED, REPORTED)
+
+
 @dataclass
 class ImportReport:
     status: str
+    dry_run: bool = False
+    batch: ImportBatch | None = None
     created: list[tuple[int, Resource]] = field(default_factory=list)
+    would_create: list[tuple[int, str, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str, Resource | None]] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     unreadable: list[tuple[int, str]] = field(default_factory=list)
     sections_created: list[Section] = field(default_factory=list)
+    sections_planned: list[str] = field(default_factory=list)
     sections_matched: list[tuple[str, Section]] = field(default_factory=list)
+    headings: list[tuple[int, str, str]] = field(default_factory=list)  # line, heading, mapping
+    line_outcomes: dict[int, str] = field(default_factory=dict)
 
     @property
     def imported_nothing(self) -> bool:
         """True when no line held a usable link: nothing created and no duplicate seen."""
-        return not (self.created or self.skipped or self.sections_created)
+        return not (self.created or self.would_create or self.duplicates or self.sections_created)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Link-bearing lines by outcome; they add up to `link_lines`."""
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for outcome in self.line_outcomes.values():
+            counts[outcome] += 1
+        return counts
+
+    @property
+    def link_lines(self) -> int:
+        return len(self.line_outcomes)
+
+    def entries(self) -> list[dict]:
+        """What did not become a resource, line by line, for the batch's report page."""
+        rows = [
+            {
+                "line": line,
+                "outcome": DUPLICATE,
+                "reason": why,
+                "same_as": getattr(found, "pk", None),
+            }
+            for line, why, found in self.duplicates
+        ]
+        rows += [{"line": line, "outcome": SKIPPED, "reason": why} for line, why in self.skipped]
+        rows += [
+            {"line": line, "outcome": REPORTED, "reason": why} for line, why in self.unreadable
+        ]
+        return sorted(rows, key=lambda row: row["line"])
 
 
 class _Importer:
-    def __init__(self, *, data, target_section: Section | None, status: str):
+    def __init__(self, *, data, target_section, status, aliases, mapping, progress):
         self.data = data
         self.status = status
+        self.progress = progress
         self.report = ImportReport(status=status)
         sections = list(Section.objects.order_by("position", "id"))
         self.taken_slugs = {section.slug for section in sections}
@@ -323,6 +445,7 @@ class _Importer:
             self.next_position[section.parent_id] = max(
                 self.next_position[section.parent_id], section.position + 1
             )
+        self.all_by_slug = {section.slug: section for section in sections}
         # With a target section, headings match only sections below it, never elsewhere.
         if target_section is None:
             candidates = sections
@@ -331,13 +454,15 @@ class _Importer:
         self.by_slug = {section.slug: section for section in candidates}
         self.by_title: dict[str, Section] = {}
         for section in candidates:
-            self.by_title.setdefault(section.title.casefold(), section)
+            self.by_title.setdefault(_heading_key(section.title), section)
+        self.aliases, self.mapping = aliases, mapping
         self.root = (
             _Target(target_section.title, target_section.slug, None, section=target_section)
             if target_section
             else None
         )
         self.planned: dict[str, _Target] = {}
+        self.created_roadmap = False
 
     @staticmethod
     def _descendants(sections: list[Section], root: Section) -> list[Section]:
@@ -353,21 +478,37 @@ class _Importer:
 
     # Sections --------------------------------------------------------------------------
 
-    def _target_for(self, item: SectionData, parent: _Target | None) -> _Target:
+    def _existing_for(self, item: SectionData) -> tuple[Section | None, str]:
+        key = _heading_key(item.title)
+        if key in self.mapping:
+            return self.all_by_slug.get(self.mapping[key]), "by --map"
         slug = slugify(item.meta.get("slug", ""))[:80] or slugify(item.title)[:80] or "section"
-        title_key = item.title.casefold()
-        existing = self.by_slug.get(slug)
-        if existing is None and "slug" not in item.meta:
-            existing = self.by_title.get(title_key)
+        if slug in self.by_slug:
+            return self.by_slug[slug], "by slug"
+        if "slug" in item.meta:
+            return None, ""
+        if key in self.by_title:
+            return self.by_title[key], "by title"
+        if key in self.aliases and self.aliases[key] in self.by_slug:
+            return self.by_slug[self.aliases[key]], "by alias"
+        return None, ""
+
+    def _target_for(self, item: SectionData, parent: _Target | None) -> _Target:
+        existing, how = self._existing_for(item)
         if existing is not None:
             self.report.sections_matched.append((item.title, existing))
-            return _Target(existing.title, existing.slug, parent, section=existing)
+            return _Target(
+                existing.title, existing.slug, parent, section=existing, how=how, heading=item.title
+            )
+        slug = slugify(item.meta.get("slug", ""))[:80] or slugify(item.title)[:80] or "section"
+        title_key = _heading_key(item.title)
         planned = self.planned.get(slug) or (
             None if "slug" in item.meta else self.planned.get(title_key)
         )
         if planned is not None:  # the same heading twice: one section
             return planned
         target = _Target(item.title[:200], self._free_slug(slug, parent), parent, data=item)
+        target.how = "new hidden section"
         self.planned.setdefault(slug, target)
         self.planned.setdefault(title_key, target)
         if "slug" in item.meta:
@@ -386,7 +527,7 @@ class _Importer:
         self.taken_slugs.add(candidate)
         return candidate
 
-    def _create_section(self, target: _Target) -> None:
+    def _create_section(self, target: _Target, batch: ImportBatch) -> None:
         parent = target.parent.section if target.parent else None
         parent_id = parent.id if parent else None
         position = self.next_position[parent_id]
@@ -395,6 +536,7 @@ class _Importer:
             path = path_values(target.data)
         except ContentError:  # an awesome list's own meta: the section is a plain step
             path = {}
+        exported = "slug" in target.data.meta  # a roadmap export: its sections are reviewed
         target.section = Section.objects.create(
             slug=target.slug,
             title=target.title,
@@ -403,6 +545,8 @@ class _Importer:
             parent=parent,
             position=position,
             **path,
+            published=exported,
+            import_batch=batch,
         )
         self.report.sections_created.append(target.section)
 
@@ -426,131 +570,319 @@ class _Importer:
     def _values(self, item: ResourceData, target: _Target) -> dict:
         kind = _choice(item, "type", ResourceType, "")
         scheme, _, rest = item.url.partition(":")
+        note = ""
+        if not kind:
+            kind, sure = decide_resource_type(item.url, target.headings)
+            if not sure:
+                note = f"type unsure (guessed {kind})"
         return {
             "title": item.title[:200],
             "url": f"{scheme.lower()}:{rest}",  # "HTTPS://..." is valid, but not to the database
             "description": item.description,
-            "resource_type": kind or guess_resource_type(item.url, target.headings),
-            "cost": _choice(item, "cost", Cost, Cost.FREE),
+            "resource_type": kind,
+            "cost": _choice(item, "cost", Cost, Cost.UNKNOWN),
             "level": _choice(item, "level", Level, ""),
             "provider": item.meta.get("provider", "")[:200],
+            "review_note": note,
         }
 
     def _candidates(self, placed: list[tuple[ResourceData, _Target | None]]) -> list[_Candidate]:
-        normalized: dict[int, str] = {}
-        for index, (item, _target) in enumerate(placed):
+        readable: list[tuple[ResourceData, _Target | None, str]] = []
+        for item, target in placed:
             try:
-                normalized[index] = normalize_url(item.url)
+                readable.append((item, target, normalize_url(item.url)))
             except InvalidURL as error:
                 shown = item.url if len(item.url) <= 80 else item.url[:77] + "..."
                 self.report.unreadable.append(
                     (item.line_number, f"the link {shown!r} is not a web address: {error}")
                 )
-        existing = find_duplicates(normalized.values())
+        same_as: dict[int, SameAs] = {}
+        # A roadmap export (its sections carry slugs) was curated here: exact links only.
+        exported = any("slug" in section.meta for section in self.data.sections)
+        titles = (
+            TitleIndex()
+            if readable and not exported and connection.vendor != "postgresql"
+            else None
+        )
+        for start in range(0, len(readable), 500) if not exported else ():
+            part = readable[start : start + 500]
+            found = find_same_as(
+                [LookAlike(url, item.url, item.title) for item, _, url in part], title_index=titles
+            )
+            same_as.update({start + index: value for index, value in found.items()})
         seen: dict[str, int] = {}
         candidates = []
-        for index, (item, target) in enumerate(placed):
-            if index not in normalized:
-                continue
-            url = normalized[index]
+        for index, (item, target, url) in enumerate(readable):
+            line = item.line_number
+            keys, earlier = [url], [url]
+            if not exported:
+                home, name = project_key(item.url), fold_name(item.title)
+                if home:
+                    keys.append(home)
+                    earlier += same_project_keys(home)
+                    earlier.append(f"name:{home.partition(':')[2]}")
+                if len(name) >= MIN_KEY_LENGTH:
+                    keys.append(f"name:{name}")
+                    earlier.append(f"name:{name}")
             if target is None:
                 self.report.unreadable.append(
                     (
-                        item.line_number,
+                        line,
                         "the link comes before any heading, so it has no section "
                         "(import with --section SLUG to place it)",
                     )
                 )
-            elif url in existing:
-                found = existing[url]
-                self.report.skipped.append(
-                    (
-                        item.line_number,
-                        f"{item.title!r} is already on the site as #{found.pk} "
-                        f"{found.title!r} ({found.get_status_display().lower()})",
-                    )
+            elif index in same_as:
+                found = same_as[index]
+                self.report.duplicates.append(
+                    (line, f"{item.title!r} ({item.url}) is {found.message}", found.resource)
                 )
-            elif url in seen:
-                self.report.skipped.append(
-                    (item.line_number, f"{item.title!r} repeats the link on line {seen[url]}")
+            elif repeated := next((seen[key] for key in earlier if key in seen), None):
+                self.report.duplicates.append(
+                    (line, f"{item.title!r} ({item.url}) is the same as line {repeated}", None)
                 )
             else:
                 try:
                     values = self._values(item, target)
                 except ContentError as error:
-                    self.report.unreadable.append((item.line_number, str(error).split(": ", 1)[1]))
+                    self.report.unreadable.append((line, str(error).split(": ", 1)[1]))
                     continue
-                seen[url] = item.line_number
+                for key in keys:
+                    seen.setdefault(key, line)
                 target.need()
                 candidates.append(_Candidate(item, url, target, values))
         return candidates
 
-    def _create_resources(self, candidates: list[_Candidate]) -> None:
+    def _create_resources(self, candidates: list[_Candidate], batch: ImportBatch) -> None:
         now = timezone.now()
-        approved = self.status == Status.APPROVED
-        created = []
-        for candidate in candidates:
-            tags = list(dict.fromkeys(tag[:100] for tag in candidate.item.tags))
-            resource = create_resource(
-                data={**candidate.values, "section": candidate.target.section, "tags": tags},
-                status=self.status,
-            )
-            created.append(resource)
-            self.report.created.append((candidate.item.line_number, resource))
-        # As the loader does: date rows a second apart so that "newest first" keeps file order.
-        for offset, resource in enumerate(created):
-            resource.created_at = now - timedelta(seconds=offset)
-            if approved:
-                resource.approved_at = resource.created_at
-                resource.hot_score = hot_score(0, 0, resource.approved_at)
-        Resource.objects.bulk_update(
-            created, ["created_at", "approved_at", "hot_score"], batch_size=500
-        )
+        remaining = iter(enumerate(candidates))
+        done = 0
+        while done < len(candidates):
+            # One transaction holds the write lock: at most CHUNK_SIZE resources, and no longer
+            # than CHUNK_SECONDS, so that a reader's write (a session, /healthz) soon gets in.
+            started, created = time.monotonic(), []
+            with transaction.atomic(), invalidate_once():
+                for offset, candidate in remaining:
+                    done += 1
+                    if (resource := self._create_one(candidate, batch)) is not None:
+                        # As the loader does: a second apart, so "newest first" keeps file order.
+                        resource.created_at = now - timedelta(seconds=offset)
+                        if self.status == Status.APPROVED:
+                            resource.approved_at = resource.created_at
+                            resource.hot_score = hot_score(0, 0, resource.approved_at)
+                        created.append(resource)
+                    full = len(created) >= CHUNK_SIZE
+                    if full or time.monotonic() - started > CHUNK_SECONDS:
+                        break
+                Resource.objects.bulk_update(created, ["created_at", "approved_at", "hot_score"])
+            if connection.vendor == "sqlite" and done < len(candidates):
+                time.sleep(SQLITE_PAUSE_SECONDS)
+            if self.progress:
+                self.progress(done, len(candidates))
 
-    def run(self) -> ImportReport:
+    def _create_one(self, candidate: _Candidate, batch: ImportBatch) -> Resource | None:
+        tags = list(dict.fromkeys(tag[:100] for tag in candidate.item.tags))
+        line = candidate.item.line_number
+        data = {
+            **candidate.values,
+            "section": candidate.target.section,
+            "tags": tags,
+            "import_batch": batch,
+            "source_line": line,
+        }
+        try:
+            resource = create_resource(data=data, status=self.status)
+        except DuplicateResource as error:  # added on the site meanwhile
+            self.report.duplicates.append(
+                (line, f"same as #{error.existing.pk} (same link)", error.existing)
+            )
+            return None
+        self.report.created.append((line, resource))
+        return resource
+
+    def plan(self) -> list[_Candidate]:
         data = self.data
         self.report.unreadable.extend(data.problems)
-        targets: dict[int, _Target] = {}
+        self.report.skipped.extend(data.skipped)
+        self.targets: dict[int, _Target] = {}
         for item in data.sections:
-            parent = targets[id(item.parent)] if item.parent is not None else self.root
-            targets[id(item)] = self._target_for(item, parent)
+            parent = self.targets[id(item.parent)] if item.parent is not None else self.root
+            target = self._target_for(item, parent)
+            # A heading with neither links nor prose that only holds others ("Main Content"):
+            # its sub-headings take its place.
+            if (
+                target.section is None
+                and not item.resources
+                and not item.body
+                and "slug" not in item.meta
+                and any(other.parent is item for other in data.sections)
+            ):
+                self.targets[id(item)] = parent
+                self.report.headings.append((item.line_number, item.title, "(a wrapper: none)"))
+                continue
+            self.targets[id(item)] = target
         placed = [(item, self.root) for item in data.loose_resources]
         for item in data.sections:
-            placed += [(resource, targets[id(item)]) for resource in item.resources]
+            placed += [(resource, self.targets[id(item)]) for resource in item.resources]
         placed.sort(key=lambda pair: pair[0].line_number)
         candidates = self._candidates(placed)
-
-        if self.root is None and data.title and not Roadmap.objects.filter(pk=1).exists():
-            Roadmap(title=data.title[:200], intro=data.intro).save()
-        created = []
         for item in data.sections:
-            target = targets[id(item)]
-            if target.needed and target.section is None:
-                self._create_section(target)
-                created.append(target)
-        self._link_prerequisites(created)
-        self._create_resources(candidates)
-        self.report.unreadable.sort(key=lambda pair: pair[0])
-        self.report.skipped.sort(key=lambda pair: pair[0])
-        return self.report
+            target = self.targets[id(item)]
+            if target is None or any(
+                line == item.line_number for line, _, _ in self.report.headings
+            ):
+                continue
+            if target.section is not None:
+                mapping = f"{target.section.slug} (existing, {target.how})"
+            elif target.needed:
+                mapping = f"{target.slug} (new hidden section)"
+                if target.slug not in self.report.sections_planned:
+                    self.report.sections_planned.append(target.slug)
+            else:
+                mapping = "(no links: none)"
+            self.report.headings.append((item.line_number, item.title, mapping))
+        self.report.headings.sort()
+        for candidate in candidates:
+            self.report.would_create.append(
+                (candidate.item.line_number, candidate.values["title"], candidate.target.slug)
+            )
+        return candidates
+
+    def write(self, candidates: list[_Candidate], batch: ImportBatch) -> None:
+        data = self.data
+        with transaction.atomic():
+            if self.root is None and data.title and not Roadmap.objects.filter(pk=1).exists():
+                Roadmap(title=data.title[:200], intro=data.intro).save()
+                self.created_roadmap = True
+            created = []
+            for item in data.sections:
+                target = self.targets[id(item)]
+                if target is not None and target.needed and target.section is None:
+                    self._create_section(target, batch)
+                    created.append(target)
+            self._link_prerequisites(created)
+        self._create_resources(candidates, batch)
+
+    def finish(self) -> ImportReport:
+        report = self.report
+        outcomes: dict[int, str] = {}
+        rank = {outcome: index for index, outcome in enumerate(OUTCOMES)}
+
+        def note(line: int, outcome: str) -> None:
+            if line not in outcomes or rank[outcome] < rank[outcomes[line]]:
+                outcomes[line] = outcome
+
+        for line, _ in report.created:
+            note(line, CREATED)
+        if report.dry_run:
+            for line, _, _ in report.would_create:
+                note(line, CREATED)
+        for line, _, _ in report.duplicates:
+            note(line, DUPLICATE)
+        for line, _ in report.skipped:
+            note(line, SKIPPED)
+        for line, _ in report.unreadable:
+            note(line, REPORTED)
+        for line in self.data.link_lines - outcomes.keys():  # nothing goes unaccounted for
+            report.unreadable.append((line, "a link on this line could not be read"))
+            note(line, REPORTED)
+        report.line_outcomes = dict(sorted(outcomes.items()))
+        for entries in (report.unreadable, report.skipped, report.duplicates):
+            entries.sort(key=lambda entry: entry[0])
+        return report
+
+
+def _progress_none(done: int, total: int) -> None:
+    pass
 
 
 def import_markdown(
-    *, text: str, section_slug: str | None = None, status: str = Status.PENDING
+    *,
+    text: str,
+    section_slug: str | None = None,
+    status: str = Status.PENDING,
+    source: str = "",
+    revision: str = "",
+    run_by=None,
+    dry_run: bool = False,
+    mapping: dict[str, str] | None = None,
+    progress=None,
 ) -> ImportReport:
-    """Create sections and resources from awesome-list Markdown, all or nothing.
+    """Create sections and resources from awesome-list Markdown, as one recorded batch.
 
-    Links already on the site (by normalised URL) are skipped; lines that cannot be read are
-    reported, not fatal. Headings map onto existing sections by slug or title; with
-    `section_slug`, everything goes below that section.
+    Duplicates (the same link, project, name or a near-identical title: find_same_as) are not
+    created but reported as "same as #N"; unreadable lines are reported, not fatal. Headings
+    map onto existing sections by --map, slug, title or the aliases file; the others become
+    hidden sections. Written in chunks of CHUNK_SIZE resources, each its own transaction, so
+    the site keeps answering; if the import fails midway, what it wrote is removed again.
+    With `dry_run`, nothing is written and the report says what would happen.
     """
     if status not in (Status.PENDING, Status.APPROVED):
         raise ValueError(f"status must be pending or approved, not {status!r}")
+    size = len(text.encode())
+    if size > MAX_FILE_BYTES:
+        raise TooLarge(
+            f"the file holds {size / 1024 / 1024:.1f} MB of Markdown; the most one import takes "
+            f"is {MAX_FILE_BYTES // 1024 // 1024} MB: split it at a heading and import the parts"
+        )
     data = parse_awesome_list(text)
+    items = len(data.loose_resources) + sum(len(section.resources) for section in data.sections)
+    if items > MAX_ITEMS:
+        raise TooLarge(
+            f"the file holds {items} links; the most one import takes is {MAX_ITEMS}: split it "
+            "at a heading and import the parts"
+        )
+    target = None
+    if section_slug is not None:
+        target = Section.objects.filter(slug=section_slug).first()
+        if target is None:
+            raise UnknownSection(f"there is no section with the slug {section_slug!r}")
+    importer = _Importer(
+        data=data,
+        target_section=target,
+        status=status,
+        aliases=load_aliases(),
+        mapping=mapping or {},
+        progress=progress,
+    )
+    candidates = importer.plan()
+    if dry_run:
+        importer.report.dry_run = True
+        return importer.finish()
+    batch = ImportBatch.objects.create(
+        source=source[:500] or "(text)", revision=revision[:100], run_by=run_by
+    )
+    importer.report.batch = batch
+    try:
+        importer.write(candidates, batch)
+    except BaseException:
+        _remove_failed_batch(batch, roadmap=importer.created_roadmap)
+        raise
+    report = importer.finish()
+    counts = report.counts
+    batch.status = ImportStatus.FINISHED
+    batch.finished_at = timezone.now()
+    batch.link_lines = report.link_lines
+    batch.created, batch.duplicates = counts[CREATED], counts[DUPLICATE]
+    batch.skipped, batch.reported = counts[SKIPPED], counts[REPORTED]
+    batch.resources_created = len(report.created)
+    batch.sections_created = len(report.sections_created)
+    batch.report = report.entries()
+    batch.save()
+    return report
+
+
+def _remove_failed_batch(batch: ImportBatch, *, roadmap: bool) -> None:
+    """An import that stopped midway takes back what it wrote; the batch stays, as failed."""
     with transaction.atomic():
-        target = None
-        if section_slug is not None:
-            target = Section.objects.filter(slug=section_slug).first()
-            if target is None:
-                raise UnknownSection(f"there is no section with the slug {section_slug!r}")
-        return _Importer(data=data, target_section=target, status=status).run()
+        if roadmap:
+            Roadmap.objects.filter(pk=1).delete()
+        Resource.objects.filter(import_batch=batch).delete()
+        sections = Section.objects.filter(import_batch=batch)
+        while sections.exists():  # children before their parents (PROTECT)
+            deleted, _ = sections.filter(children__isnull=True).delete()
+            if not deleted:
+                break
+        batch.status = ImportStatus.FAILED
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "finished_at"])

@@ -40,6 +40,20 @@ class Section(models.Model):
         related_name="leads_to",
         blank=True,
     )
+    # An imported heading that matched no section starts unpublished: readers see it once a
+    # moderator publishes it or approves one of its resources (resources.sections).
+    published = models.BooleanField(
+        default=True,
+        help_text="Unpublished, it is shown only once one of its resources is approved.",
+    )
+    import_batch = models.ForeignKey(
+        "resources.ImportBatch",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="sections",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

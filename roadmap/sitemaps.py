@@ -11,6 +11,7 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from resources.models import Resource, Status
+from resources.sections import flatten, section_tree
 from roadmap.models import Section
 
 
@@ -64,7 +65,8 @@ class SectionSitemap(Sitemap):
 
         for root in children.get(None, []):
             visit(root)
-        return reading_order
+        visible = {node.section.id for node in flatten(section_tree())}
+        return [section for section in reading_order if section.id in visible]
 
     def items(self) -> list[Section]:
         return self._sections

@@ -22,6 +22,7 @@ from resources.models import (
     EditProposal,
     Flag,
     FlagReason,
+    ImportBatch,
     ProgressState,
     Resource,
     Status,
@@ -82,6 +83,16 @@ def fill_every_model() -> None:
     )
     UserFactory(username="gone", is_active=False)
     ada.user_permissions.add(Permission.objects.get(codename="view_resource"))
+    ImportBatch.objects.create(
+        source="https://example.com/awesome-ü.md",
+        revision="3f2a9c1",
+        run_by=moderator,
+        status="finished",
+        link_lines=2,
+        created=1,
+        reported=1,
+        report=[{"line": 7, "outcome": "reported", "reason": "no “link” 🚀"}],
+    )
 
     github = SocialApp.objects.create(
         provider="github", name="GitHub", client_id="id-123", secret="s3cret", key=""

@@ -5,6 +5,7 @@ input (forms), applies and reports it (decisions), and registers the queues.
 """
 
 from resources.admin import site  # noqa: F401  (configures admin.site before registering)
+from resources.admin.batches import ImportBatchAdmin
 from resources.admin.edits import EditProposalAdmin
 from resources.admin.events import ModerationEventAdmin
 from resources.admin.flags import FlagAdmin
@@ -15,6 +16,7 @@ __all__ = [
     "ArchiveForm",
     "EditProposalAdmin",
     "FlagAdmin",
+    "ImportBatchAdmin",
     "MergeForm",
     "ModerationEventAdmin",
     "RejectForm",

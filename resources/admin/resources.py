@@ -116,6 +116,7 @@ class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
         "score",
         "open_flags",
         "broken",
+        "origin",
     )
     list_filter = (
         "status",
@@ -125,12 +126,15 @@ class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
         TagFilter,
         OpenFlagsFilter,
         "link_broken",
+        ("import_batch", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("title", "url", "description", "submitted_by__username")
-    list_select_related = ("section", "submitted_by")
+    list_select_related = ("section", "submitted_by", "import_batch")
     list_per_page = 50
     readonly_fields = (
         "status",
+        "origin",
+        "review_note",
         "link",
         "rejection_reason",
         "merged_into_link",
@@ -151,7 +155,16 @@ class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
     fieldsets = (
         (
             "Review",
-            {"fields": ("status", "link", "submitter_record", "possible_duplicates")},
+            {
+                "fields": (
+                    "status",
+                    "link",
+                    "origin",
+                    "review_note",
+                    "submitter_record",
+                    "possible_duplicates",
+                )
+            },
         ),
         (
             "Resource (correct anything before deciding)",
@@ -252,6 +265,21 @@ class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
     @admin.display(description="link", ordering="link_broken")
     def broken(self, obj: Resource) -> str:
         return "broken" if obj.link_broken else ""
+
+    @admin.display(description="source", ordering="source_line")
+    def origin(self, obj: Resource) -> str:
+        """Where an import found it: the batch and the line, and what to check."""
+        if obj.import_batch_id is None:
+            return "—"
+        url = reverse("admin:resources_importbatch_change", args=[obj.import_batch_id])
+        note = f" · {obj.review_note}" if obj.review_note else ""
+        return format_html(
+            '<a href="{}">import #{}</a>, line {}{}',
+            url,
+            obj.import_batch_id,
+            obj.source_line,
+            note,
+        )
 
     @admin.display(description="link")
     def link(self, obj: Resource) -> str:

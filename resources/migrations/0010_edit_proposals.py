@@ -40,7 +40,7 @@ def revoke_proposal_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0008_fold_tags_into_canonical"),
+        ("resources", "0009_import_batches"),
         ("resources", "0003_moderators_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

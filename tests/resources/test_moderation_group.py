@@ -18,6 +18,7 @@ from tests.resources.moderation_factories import (
 pytestmark = pytest.mark.django_db
 
 group_migration = importlib.import_module("resources.migrations.0003_moderators_group")
+batches_migration = importlib.import_module("resources.migrations.0009_import_batches")
 edits_migration = importlib.import_module("resources.migrations.0010_edit_proposals")
 
 
@@ -37,6 +38,7 @@ def run_group_migration(direction: str = "forwards") -> None:
     editor = SimpleNamespace(connection=connection)
     if direction == "forwards":
         group_migration.create_moderators_group(django_apps, editor)
+        batches_migration.grant_moderators(django_apps, editor)
     else:
         group_migration.delete_moderators_group(django_apps, editor)
 
@@ -58,15 +60,19 @@ def test_the_data_migration_reverses_by_deleting_the_group():
 
 def test_the_migrations_frozen_permissions_match_the_current_list():
     # If this fails, the group's permissions changed: add a migration that updates them.
-    assert {**group_migration.PERMISSIONS, **edits_migration.ADDED_PERMISSIONS} == (
-        MODERATOR_PERMISSIONS
-    )
+    frozen = {
+        **group_migration.PERMISSIONS,
+        **batches_migration.ADDED_PERMISSIONS,
+        **edits_migration.ADDED_PERMISSIONS,
+    }
+    assert frozen == MODERATOR_PERMISSIONS
 
 
-def test_the_edits_migration_gives_the_group_the_suggested_edit_permissions():
+def test_the_later_migrations_give_the_group_the_batch_and_suggested_edit_permissions():
     editor = SimpleNamespace(connection=connection)
     Group.objects.filter(name=MODERATORS_GROUP).delete()
     run_group_migration()
+    batches_migration.grant_moderators(django_apps, editor)
     edits_migration.grant_proposal_permissions(django_apps, editor)
     group = Group.objects.get(name=MODERATORS_GROUP)
     assert permission_names(group) == expected(MODERATOR_PERMISSIONS)

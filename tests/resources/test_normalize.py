@@ -2,7 +2,15 @@
 
 import pytest
 
-from resources.normalize import MAX_URL_LENGTH, InvalidURL, normalize_url
+from resources.normalize import (
+    MAX_URL_LENGTH,
+    InvalidURL,
+    fold_name,
+    normalize_url,
+    project_key,
+    trigram_similarity,
+    trigrams,
+)
 
 YT = "https://youtube.com/watch?v=dQw4w9WgXcQ"
 ARXIV = "https://arxiv.org/abs/2106.09685"
@@ -443,3 +451,34 @@ def test_length_limit_applies_to_the_normalised_link() -> None:
     url = "https://example.com/" + "é" * 400
     with pytest.raises(InvalidURL, match="at most"):
         normalize_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://github.com/mlflow/mlflow", "code:mlflow"),
+        ("https://mlflow.org/", "home:mlflow"),
+        ("https://www.kubeflow.org/", "home:kubeflow"),
+        ("https://airflow.apache.org/", "home:airflow"),
+        ("https://docs.vllm.ai/", "home:vllm"),
+        ("https://pypi.org/project/BentoML/", "package:bentoml"),
+        ("https://feast.readthedocs.io/en/latest/", "home:feast"),
+        ("https://github.com/feast-dev/feast/tree/master/examples", ""),  # a page, not the home
+        ("https://medium.com/", ""),  # a shared host is nobody's project
+        ("https://apache.org/", ""),
+        ("https://mlsys.stanford.edu/", ""),  # a department's site
+        ("https://example.com/post/1", ""),
+    ],
+)
+def test_the_project_a_link_is_the_home_of(url, key):
+    assert project_key(url) == key
+
+
+def test_names_fold_case_accents_and_punctuation():
+    assert fold_name("ML-Flow") == fold_name("mlflow") == "mlflow"
+    assert fold_name("Café  Étude!") == "cafeetude"
+
+
+def test_trigram_similarity_follows_pg_trgm():
+    assert trigram_similarity(trigrams("Feature Store"), trigrams("feature store")) == 1.0
+    assert trigram_similarity(trigrams("MLflow"), trigrams("Kubeflow")) < 0.3

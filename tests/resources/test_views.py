@@ -469,3 +469,21 @@ def test_a_reader_who_reported_is_told_when_instead_of_offered_the_form_again(cl
         html = client.get(url).content.decode()
         assert "You reported this on" in html
         assert "Send the report" not in html
+
+
+def test_a_suggestion_of_a_project_on_the_roadmap_is_told_it_looks_like_it(client, member, section):
+    mlflow = ResourceFactory(title="MLflow", url="https://mlflow.org/", section=section)
+    data = form_data(section, title="MLflow repository", url="https://github.com/mlflow/mlflow")
+    page = client.post(SUGGEST, data).content.decode()
+    assert f"This looks like #{mlflow.pk} “MLflow” (same project)" in page
+    assert not Resource.objects.filter(title="MLflow repository").exists()
+    # Saying it is a different resource lets it through, to the moderators.
+    response = client.post(SUGGEST, {**data, "not_the_same": "on"})
+    assert response.status_code == 302
+    assert Resource.objects.get(title="MLflow repository").status == Status.PENDING
+
+
+def test_a_look_alike_still_waiting_for_review_is_not_named_to_others(client, member, section):
+    ResourceFactory(title="Secret plan", url="https://plan.example.net/", status=Status.PENDING)
+    response = client.post(SUGGEST, form_data(section, title="Secret Plan!"))
+    assert response.status_code == 302

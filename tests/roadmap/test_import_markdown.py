@@ -171,7 +171,10 @@ def test_unreadable_lines_are_reported_with_their_line_numbers(tmp_path):
 def test_a_link_repeated_in_the_file_is_skipped_with_the_line_it_repeats(tmp_path):
     out, _ = run_import(tmp_path, MESSY)
     again, first = line_of(MESSY, "[MLflow, again]"), line_of(MESSY, "[MLflow](")
-    assert f"line {again}: skipped: 'MLflow, again' repeats the link on line {first}" in out
+    assert (
+        f"line {again}: duplicate: 'MLflow, again' (https://www.mlflow.org) is the same as "
+        f"line {first}" in out
+    )
     assert not Resource.objects.filter(title="MLflow, again").exists()
 
 
@@ -179,16 +182,22 @@ def test_created_resources_are_printed_with_their_line(tmp_path):
     out, _ = run_import(tmp_path, MESSY)
     mlflow = Resource.objects.get(title="MLflow")
     assert f"line {line_of(MESSY, '[MLflow](')}: created #{mlflow.pk} 'MLflow' in Tools" in out
-    assert "section created: Serving (serving)" in out
-    assert "13 resources created (pending), 1 skipped, 2 lines not read" in out
+    assert (
+        f"line {line_of(MESSY, '### Serving')}: heading 'Serving' -> serving (new hidden section)"
+        in out
+    )
+    assert (
+        "19 lines with links = 13 created + 1 duplicate + 3 skipped + 2 reported; "
+        "13 resources (pending)" in out
+    )
 
 
 def test_a_link_already_on_the_site_is_skipped_naming_the_existing_resource(tmp_path):
     existing = ResourceFactory(title="MLflow (ours)", url="https://mlflow.org")
     out, _ = run_import(tmp_path, MESSY)
     assert (
-        f"skipped: 'MLflow' is already on the site as #{existing.pk} 'MLflow (ours)' (approved)"
-        in out
+        f"duplicate: 'MLflow' (https://mlflow.org/) is same as #{existing.pk} 'MLflow (ours)' "
+        "(same link)" in out
     )
     assert Resource.objects.filter(normalized_url=existing.normalized_url).count() == 1
 
@@ -199,18 +208,19 @@ def test_types_come_from_metadata_then_the_link_then_the_heading(tmp_path):
     assert types["MLflow"] == "tool"  # under "Tools"
     assert types["Hidden Technical Debt in Machine Learning Systems"] == "paper"
     assert types["MLOps: Overview, Definition, and Architecture"] == "paper"  # arxiv.org
-    assert types["Zoomcamp"] == "project"  # github.com
+    assert types["Zoomcamp"] == "tool"  # a repository: a tool, "type unsure"
+    assert Resource.objects.get(title="Zoomcamp").review_note == "type unsure (guessed tool)"
     assert types["MLOps explained"] == "video"
     assert types["MLOps course"] == "course"
     assert types["Rules of ML"] == "article"
 
 
-def test_metadata_in_a_comment_sets_cost_and_level_and_otherwise_resources_are_free(tmp_path):
+def test_metadata_in_a_comment_sets_cost_and_level_and_otherwise_cost_is_unknown(tmp_path):
     run_import(tmp_path, MESSY)
     specialization = Resource.objects.get(title="MLOps course")
     assert (specialization.cost, specialization.level) == ("freemium", "beginner")
     assert set(Resource.objects.exclude(pk=specialization.pk).values_list("cost", flat=True)) == {
-        "free"
+        "unknown"
     }
 
 
@@ -220,7 +230,11 @@ def test_metadata_in_a_comment_sets_cost_and_level_and_otherwise_resources_are_f
         ("https://arxiv.org/abs/2205.02302", "paper"),
         ("https://www.youtube.com/watch?v=abcdefghijk", "video"),
         ("https://youtu.be/abcdefghijk", "video"),
-        ("https://github.com/mlflow/mlflow", "project"),
+        ("https://github.com/mlflow/mlflow", "tool"),
+        ("https://aclanthology.org/2020.acl-main.1/", "paper"),
+        ("https://www.datacamp.com/courses/mlops-concepts", "course"),
+        ("https://www.packtpub.com/product/mlops-book/123", "book"),
+        ("https://www.amazon.com/dp/1098107969", "book"),
         ("https://www.coursera.org/learn/mlops", "course"),
         ("https://www.udemy.com/course/mlops/", "course"),
         ("https://www.edx.org/course/mlops", "course"),
@@ -261,7 +275,7 @@ def test_headings_map_onto_existing_sections_by_slug_or_title(tmp_path):
     assert len(titles_in("research")) == 2
     assert Section.objects.get(slug="serving").parent == tools
     assert not Section.objects.filter(slug="papers").exists()
-    assert "section matched: Papers -> existing research" in out
+    assert "heading 'Papers' -> research (existing, by title)" in out
     papers.refresh_from_db()
     assert papers.title == "PAPERS"  # an import never rewrites what is there
 
@@ -302,7 +316,7 @@ def test_an_unknown_section_slug_is_an_error(tmp_path):
 def test_importing_the_same_file_twice_skips_everything_the_second_time(tmp_path):
     run_import(tmp_path, MESSY)
     out, _ = run_import(tmp_path, MESSY)
-    assert "0 resources created (pending), 14 skipped" in out
+    assert "19 lines with links = 0 created + 14 duplicate + 3 skipped + 2 reported" in out
     assert Resource.objects.count() == 13
 
 

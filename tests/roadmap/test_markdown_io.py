@@ -38,20 +38,21 @@ def test_roadmap_md_is_served_as_utf8_markdown(client, tree):
 
 
 def test_export_has_a_table_of_contents_and_headings_by_depth(client, tree):
+    # Tools has neither prose nor an approved resource: readers, and the export, never see it.
     text = client.get("/roadmap.md").content.decode()
+    assert "[Tools]" not in text
     assert (
         "<!-- toc -->\n**Contents**\n\n"
         "- [Learning](#learning)\n"
         "  - [Courses](#courses)\n"
         "    - [Deep](#deep)\n"
-        "- [Tools](#tools)\n"
         "<!-- /toc -->\n"
     ) in text
     assert "## Learning\n<!-- slug: learning | summary: Learn. -->\n\nProse.\n" in text
     assert "### Courses\n<!-- slug: courses | summary: A part of the roadmap. -->\n" in text
     assert "#### Deep\n" in text
-    assert "## Tools\n<!-- slug: tools -->\n" in text
-    assert text.index("## Learning") < text.index("### Courses") < text.index("## Tools")
+    assert "## Tools" not in text
+    assert text.index("## Learning") < text.index("### Courses") < text.index("#### Deep")
 
 
 def test_export_writes_resources_as_links_with_a_metadata_comment(tree):

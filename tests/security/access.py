@@ -8,7 +8,7 @@ from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from resources.models import ModerationEvent
+from resources.models import ImportBatch, ModerationEvent
 from resources.moderation import approve_resource
 from resources.services import propose_edit
 from roadmap.models import Roadmap
@@ -83,6 +83,7 @@ def make_objects(people: dict) -> dict:
         "flag": flag.pk,
         "proposal": proposal.pk,
         "event": ModerationEvent.objects.get().pk,
+        "batch": ImportBatch.objects.create(source="awesome.md", run_by=people["moderator"]).pk,
         "tag": "mlops",
         "member": people["verified"].username,
         "user": people["verified"].pk,

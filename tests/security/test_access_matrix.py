@@ -210,6 +210,11 @@ MATRIX: dict[str, list[tuple[str, tuple]]] = {
     "admin/resources/moderationevent/<path:object_id>/change/": [
         ("/admin/resources/moderationevent/{event}/change/", admin(200, 200))  # read-only
     ],
+    "admin/resources/importbatch/": [("/admin/resources/importbatch/", admin(200, 200))],
+    "admin/resources/importbatch/add/": [("/admin/resources/importbatch/add/", admin(403, 403))],
+    "admin/resources/importbatch/<path:object_id>/change/": [
+        ("/admin/resources/importbatch/{batch}/change/", admin(200, 200))  # read-only fields
+    ],
     "admin/roadmap/section/": [("/admin/roadmap/section/", admin(200, 200))],
     "admin/roadmap/section/add/": [("/admin/roadmap/section/add/", admin(200, 200))],
     "admin/roadmap/section/<path:object_id>/change/": [
@@ -297,6 +302,9 @@ STATE_CHANGING: set[str] = {
     "admin/resources/moderationevent/",
     "admin/resources/moderationevent/add/",
     "admin/resources/moderationevent/<path:object_id>/change/",
+    "admin/resources/importbatch/",
+    "admin/resources/importbatch/add/",
+    "admin/resources/importbatch/<path:object_id>/change/",
     "admin/roadmap/section/",
     "admin/roadmap/section/add/",
     "admin/roadmap/section/<path:object_id>/change/",

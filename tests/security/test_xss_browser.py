@@ -347,6 +347,11 @@ def test_the_suggestion_form_refuses_script_links_and_markup_tags(hostile, watch
     assert Resource.objects.count() == before
 
     suggest("https://example.com/xss/new", "mlops")
+    # Its title is that of a resource on the roadmap: the warning names it, inert.
+    expect(watched.get_by_text("This looks like #")).to_be_visible()
+    assert_inert(watched, "the look-alike warning")
+    watched.get_by_label("It is a different resource").check()
+    watched.get_by_role("button", name="Submit for review").click()
     expect(watched).to_have_url(base + "/resources/mine/")
     assert_inert(watched, "my suggestions after suggesting")
     stored = Resource.objects.get(url="https://example.com/xss/new")

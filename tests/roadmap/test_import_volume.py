@@ -1,0 +1,58 @@
+"""A 5 MB awesome list imports in chunks while readers keep being answered (issue 12)."""
+
+import threading
+
+import httpx
+import pytest
+
+from resources.models import ImportBatch, Resource
+from roadmap import markdown_io
+from tests.factories import SectionFactory
+from tests.fixtures.awesome.generate import awesome_list
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIVE_MB = 5 * 1024 * 1024
+
+
+def fetch(url: str) -> int:
+    return httpx.get(url, timeout=60).status_code
+
+
+def test_a_5_mb_import_writes_in_chunks_while_pages_and_healthz_answer(live_server):
+    SectionFactory(slug="feature-stores", title="Feature stores")
+    # Long descriptions: 5 MB of Markdown in about 1,300 links, so that the test stays short.
+    text = awesome_list(FIVE_MB, description_length=4_000)
+    assert len(text.encode()) >= FIVE_MB
+    statuses: list[tuple[str, int]] = []
+    reads_at_chunk: list[int] = []
+    done = threading.Event()
+
+    def read_pages():
+        while not done.is_set():
+            for path in ("/healthz", "/", "/sections/feature-stores/"):
+                statuses.append((path, fetch(live_server.url + path)))
+
+    reader = threading.Thread(target=read_pages)
+    reader.start()
+    try:
+        report = markdown_io.import_markdown(
+            text=text,
+            source="generated.md",
+            progress=lambda written, total: reads_at_chunk.append(len(statuses)),
+        )
+    finally:
+        done.set()
+        reader.join(timeout=120)
+
+    created = len(report.created)
+    assert created > 1_000
+    assert Resource.objects.filter(import_batch=report.batch).count() == created
+    # Written in many short transactions, not one...
+    assert len(reads_at_chunk) >= created // markdown_io.CHUNK_SIZE + 1
+    # ...and readers were answered between them, every time with a page, never a 503.
+    assert reads_at_chunk[-1] > reads_at_chunk[0]
+    assert statuses and all(status == 200 for _, status in statuses), set(statuses)
+    assert {path for path, _ in statuses} == {"/healthz", "/", "/sections/feature-stores/"}
+    batch = ImportBatch.objects.get()
+    assert batch.created + batch.duplicates + batch.skipped + batch.reported == batch.link_lines
