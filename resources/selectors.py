@@ -54,15 +54,16 @@ def reader_context(user) -> dict:
 
 
 def reader_state(resources, user) -> str:
-    """What cards of `resources` show that differs between signed-in readers: their votes,
-    progress and own suggestions among them. Their cached card lists are keyed by it
-    (anonymous readers get whole pages from the page cache instead)."""
+    """What cards of `resources` show that may change while the catalogue does not: their
+    order and scores (votes do not empty the cache), and the reader's votes, progress and own
+    suggestions among them. Signed-in readers' cached card lists are keyed by it (anonymous
+    readers get whole pages from the page cache instead)."""
     if not user.is_authenticated:
         return ""
     return ",".join(
-        f"{resource.pk}:{resource.my_vote}:{resource.my_progress}:{int(own)}"
+        f"{resource.pk}:{resource.score}:{resource.my_vote}:{resource.my_progress}"
+        f":{int(resource.submitted_by_id == user.pk)}"
         for resource in resources
-        if (own := resource.submitted_by_id == user.pk) or resource.my_vote or resource.my_progress
     )
 
 
