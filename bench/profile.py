@@ -23,6 +23,7 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_SECRET_KEY", "profile-" + "x" * 50)
 os.environ.setdefault("DJANGO_SSL_REDIRECT", "false")
+os.environ.setdefault("DJANGO_VAR_DIR", str(ROOT / "var" / "bench"))  # its collected static files
 
 import django  # noqa: E402
 

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from taggit.models import Tag
 
 from accounts.permissions import has_verified_email
-from core.cache import cached, clear_pages, forget
+from core.cache import cached, clear_pages, forget, kept_with_pages
 from resources.filters import ResourceFilter
 from resources.models import Resource, Status
 from resources.sections import SECTION_TREE_KEY
@@ -77,6 +77,18 @@ def explorer_results(data, user) -> tuple[ResourceFilter, QuerySet[Resource]]:
     Unknown choices are left out and listed in the filter set's `ignored`."""
     filterset = ResourceFilter(data, queryset=cards_for(user), ignore_invalid=True)
     return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
+
+
+def count_matches(results: QuerySet, *, key: str, limit: int | None = None) -> int:
+    """How many rows `results` has (at most `limit`), counted once for each `key` (the filters
+    that chose them) until the catalogue changes. What matches a filter depends on neither the
+    reader nor the votes; a filter on scores would have to be part of `key`."""
+
+    def count() -> int:
+        rows = results.order_by().values("pk")
+        return (rows[:limit] if limit is not None else rows).count()
+
+    return kept_with_pages(f"count:{key}", count)
 
 
 def approved_submissions(user) -> QuerySet[Resource]:

@@ -285,7 +285,9 @@ def fake_rows(**changes):
         "missing": False,
     }
     rows = {key: {"key": key, "name": key, "session": "anonymous", **row} for key in run.ENDPOINTS}
-    rows["api"] = {"key": "api", "name": "api", "session": "anonymous", "missing": True}
+    rows["api-uncached"] = {
+        "key": "api-uncached", "name": "api-uncached", "session": "anonymous", "missing": True
+    }  # fmt: skip
     for key, change in changes.items():
         rows[key].update(change)
     fixtures = {
@@ -309,9 +311,9 @@ def test_report_has_rows_targets_and_a_table():
     assert report["endpoints"][1]["ratio_to_minimal"] == 1.0
     met = {(t["endpoint"], t["metric"]): t["met"] for t in report["targets"]}
     assert len(met) == len(run.TARGETS)
-    assert met.pop(("api", "throughput / minimal view")) is None  # the API row is missing
+    assert met.pop(("api-uncached", "throughput / minimal view")) is None  # the row is missing
     assert set(met.values()) == {True}
-    assert "| api | anonymous | missing (404) |" in table
+    assert "| api-uncached | anonymous | missing (404) |" in table
     assert "| minimal | anonymous | 100.0 | 5.0 | 40.0 | 45.0 | 10 | 0 | 1.00 | 3.0 | 2 |" in table
 
 
@@ -343,3 +345,10 @@ def test_latency_targets_are_judged_on_the_paced_run():
     assert targets["vote"]["met"] is False  # fast enough, but with errors
     assert "Latency at half load" in table
     assert "| vote | 30.0 | 29.9 | 5.0 | 40.0 | 45.0 | 2 |" in table
+
+
+def test_ten_times_the_data_lives_in_a_database_of_its_own():
+    target = postgres_target("postgres://postgres@127.0.0.1:5432/mlops_roadmap", scale=10)
+    assert target.url == "postgres://postgres@127.0.0.1:5432/mlops_bench10"
+    assert target.label == "postgresql-10x"
+    assert run.targets_for(run.parse_args(["--scale", "10"]))[0].label == "sqlite-10x"
