@@ -352,3 +352,25 @@ def test_ten_times_the_data_lives_in_a_database_of_its_own():
     assert target.url == "postgres://postgres@127.0.0.1:5432/mlops_bench10"
     assert target.label == "postgresql-10x"
     assert run.targets_for(run.parse_args(["--scale", "10"]))[0].label == "sqlite-10x"
+
+
+def test_a_short_soak_on_two_servers_ends_without_errors_and_with_exact_tallies(
+    wrk, tiny_data_set, tmp_path, capsys, monkeypatch
+):
+    from bench import soak
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    path, _ = tiny_data_set
+    flags = ["--sqlite-path", str(path), "--var-dir", str(tmp_path), "--results-dir", str(tmp_path)]
+    flags += ["--duration", "3", "--warmup", "1", "--connections", "4", "--threads", "2"]
+
+    assert soak.main([*flags, *TINY_FLAGS]) == 0
+
+    report = json.loads((tmp_path / "soak-sqlite.json").read_text())
+    assert report["errors"] == 0 and report["server_log_tracebacks"] == 0
+    assert report["votes_sent"] > 0 and report["progress_sent"] > 0 and report["reads_sent"] > 0
+    assert report["tallies"]["wrong_tally_count"] == 0
+    assert report["tallies"]["upvotes"] == report["tallies"]["up_vote_rows"]
+    assert len(report["servers"]) == 2 and len(report["rss_mib_end"]) == 2
+    assert "| worker (port/pid) |" in capsys.readouterr().out
