@@ -13,6 +13,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from itertools import accumulate
@@ -30,8 +31,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value  # noqa: E402
-from django.db.models.functions import Coalesce  # noqa: E402
+from django.db.models import Count, F  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 from faker import Faker  # noqa: E402
@@ -298,8 +298,9 @@ def tag_resources(rng: random.Random, resource_ids: list[int], tag_ids: list[int
     insert_rows(TaggedItem, ("tag_id", "content_type_id", "object_id"), items())
 
 
-def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> None:
-    """Unique (user, resource) votes: a few resources are popular, a few users vote a lot."""
+def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> Counter:
+    """Unique (user, resource) votes: a few resources are popular, a few users vote a lot.
+    Returns the tallies: {(resource id, +1 or -1): votes}."""
     resources = list(
         Resource.objects.approved().order_by("pk").values_list("pk", "submitted_by_id")
     )
@@ -324,53 +325,47 @@ def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> None:
                     break
     quality = {pk: rng.betavariate(6, 2) for pk in resource_ids}
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    votes = (
-        (user, resource, Vote.UP if rng.random() < quality[resource] else Vote.DOWN, now, now)
-        for user, resource in sorted(pairs)
-    )
+    tallies: Counter = Counter()
+
+    def votes():
+        for user, resource in sorted(pairs):
+            value = Vote.UP if rng.random() < quality[resource] else Vote.DOWN
+            tallies[resource, value] += 1
+            yield user, resource, value, now, now
+
     columns = ("user_id", "resource_id", "value", "created_at", "updated_at")
-    insert_rows(Vote, columns, votes)
+    insert_rows(Vote, columns, votes())
+    return tallies
 
 
-def recount_all_tallies() -> None:
-    """The tallies of every resource from its votes: one UPDATE, then the scores in batches."""
-
-    def tally(value: int):
-        counted = (
-            Vote.objects.filter(resource=OuterRef("pk"), value=value)
-            .order_by()
-            .values("resource")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
-
-    Resource.objects.update(upvotes=tally(Vote.UP), downvotes=tally(Vote.DOWN))
-    # The scores use resources.scoring, the same arithmetic as every vote cast on the site.
-    scores = [
-        (pk, wilson_lower_bound(up, down), hot_score(up, down, at))
-        for pk, up, down, at in Resource.objects.values_list(
-            "pk", "upvotes", "downvotes", "approved_at"
-        ).iterator(chunk_size=BATCH)
-    ]
+def write_tallies(tallies: Counter) -> None:
+    """Every resource's tallies and the scores they give, in one UPDATE (executemany on
+    SQLite); the scores use resources.scoring, the arithmetic of every vote on the site."""
+    rows = []
+    for pk, approved_at in Resource.objects.values_list("pk", "approved_at").iterator(BATCH):
+        up, down = tallies[pk, Vote.UP], tallies[pk, Vote.DOWN]
+        rows.append((pk, up, down, wilson_lower_bound(up, down), hot_score(up, down, approved_at)))
     table = Resource._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "CREATE TEMPORARY TABLE bench_scores (id integer PRIMARY KEY, wilson double "
-                "precision, hot double precision) ON COMMIT DROP"
+                "CREATE TEMPORARY TABLE bench_tallies (id integer PRIMARY KEY, up integer, "
+                "down integer, wilson double precision, hot double precision) ON COMMIT DROP"
             )
-            with cursor.cursor.copy("COPY bench_scores (id, wilson, hot) FROM STDIN") as copy:
-                for row in scores:
+            with cursor.cursor.copy("COPY bench_tallies FROM STDIN") as copy:
+                for row in rows:
                     copy.write_row(row)
             cursor.execute(
-                f"UPDATE {table} r SET wilson_score = s.wilson, hot_score = s.hot "  # noqa: S608
-                "FROM bench_scores s WHERE r.id = s.id"
+                f"UPDATE {table} r SET upvotes = t.up, downvotes = t.down, "  # noqa: S608
+                "wilson_score = t.wilson, hot_score = t.hot FROM bench_tallies t WHERE r.id = t.id"
             )
-        else:
-            update = f"UPDATE {table} SET wilson_score = %s, hot_score = %s WHERE id = %s"  # noqa: S608
-            for batch in batched(scores, 10_000):
-                cursor.executemany(update, [(wilson, hot, pk) for pk, wilson, hot in batch])
+            return
+        update = (
+            f"UPDATE {table} SET upvotes = %s, downvotes = %s, wilson_score = %s, "  # noqa: S608
+            "hot_score = %s WHERE id = %s"
+        )
+        for batch in batched(rows, 10_000):
+            cursor.executemany(update, [(*row[1:], row[0]) for row in batch])
 
 
 def generate(params: dict) -> dict:
@@ -396,9 +391,9 @@ def generate(params: dict) -> dict:
         with Phase("tagging", timings):
             tag_resources(rng, resource_ids, tag_ids)
         with Phase("votes", timings):
-            make_votes(rng, params["votes"], user_ids)
+            tallies = make_votes(rng, params["votes"], user_ids)
         with Phase("tallies", timings):
-            recount_all_tallies()
+            write_tallies(tallies)
     return {
         "seconds": round(time.perf_counter() - started, 1),
         "phases": timings,
