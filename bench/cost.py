@@ -2,7 +2,8 @@
 database time, the mean of N requests (steadier than wrk ratios on a busy machine).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mlops_bench \
-    REDIS_URL=redis://127.0.0.1:6379/10 .venv/bin/python bench/cost.py [--fixtures var/bench/fixtures-postgresql-10x.json] [-n 20]
+    REDIS_URL=redis://127.0.0.1:6379/10 .venv/bin/python bench/cost.py \
+        [--fixtures var/bench/fixtures-postgresql-10x.json] [-n 20]
 """
 
 import argparse
