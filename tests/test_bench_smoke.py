@@ -347,7 +347,8 @@ def test_latency_targets_are_judged_on_the_paced_run():
     assert "| vote | 30.0 | 29.9 | 5.0 | 40.0 | 45.0 | 2 |" in table
 
 
-def test_ten_times_the_data_lives_in_a_database_of_its_own():
+def test_ten_times_the_data_lives_in_a_database_of_its_own(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # run.parse_args' default
     target = postgres_target("postgres://postgres@127.0.0.1:5432/mlops_roadmap", scale=10)
     assert target.url == "postgres://postgres@127.0.0.1:5432/mlops_bench10"
     assert target.label == "postgresql-10x"
