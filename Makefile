@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve test lint format migrations-check install install-dev bench clean
+.PHONY: run serve test lint format migrations-check install install-dev bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ serve: install
 bench: install-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# 32 connections reading, voting and tracking progress for 5 minutes on two app processes;
+# the same flags as bench (SOAK_ARGS="--database-url ... --redis-url ...").
+soak: install-dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 # Bump when the generator changes what it makes, so that old data sets are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 def dataset_params(args) -> dict:
@@ -45,17 +45,19 @@ class Target:
 
     vendor: str  # "sqlite" or "postgresql"
     sqlite_path: Path | None = None
-    url: str = ""  # PostgreSQL only, always naming POSTGRES_DATABASE
+    url: str = ""  # PostgreSQL only, always naming `database`
+    database: str = POSTGRES_DATABASE  # PostgreSQL only: mlops_bench, or mlops_bench10 at 10x
+    suffix: str = ""  # of the results' file name: "" at 1x, "-10x" at ten times the data
 
     @property
     def label(self) -> str:
-        return self.vendor
+        return self.vendor + self.suffix
 
     def describe(self) -> str:
         if self.vendor == "sqlite":
             return f"SQLite file {self.sqlite_path}"
         parts = urlsplit(self.url)
-        return f"PostgreSQL database {POSTGRES_DATABASE} on {parts.hostname}:{parts.port or 5432}"
+        return f"PostgreSQL database {self.database} on {parts.hostname}:{parts.port or 5432}"
 
     def django_env(self) -> dict[str, str]:
         if self.vendor == "sqlite":
@@ -70,14 +72,25 @@ def sqlite_target(path: Path, developer_database: Path) -> Target:
     return Target("sqlite", sqlite_path=path)
 
 
-def postgres_target(url: str) -> Target:
-    """The server named in `url`, but always its mlops_bench database, never the one named."""
+def database_for_scale(scale: float) -> tuple[str, str]:
+    """(PostgreSQL database, results suffix) of a data set `scale` times the default size."""
+    if scale == 1:
+        return POSTGRES_DATABASE, ""
+    return f"{POSTGRES_DATABASE}{scale:g}".replace(".", "_"), f"-{scale:g}x"
+
+
+def postgres_target(url: str, scale: float = 1) -> Target:
+    """The server named in `url`, but always its mlops_bench database (mlops_bench10 at ten
+    times the data), never the one named."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
         raise ValueError(f"not a PostgreSQL URL: {url}")
+    database, suffix = database_for_scale(scale)
     return Target(
         "postgresql",
-        url=urlunsplit((parts.scheme, parts.netloc, f"/{POSTGRES_DATABASE}", parts.query, "")),
+        url=urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, "")),
+        database=database,
+        suffix=suffix,
     )
 
 
@@ -121,15 +134,15 @@ def _pg_connect(url: str, database: str):
     )
 
 
-def _pg_state(url: str) -> tuple[bool, bool, dict]:
-    """(database exists, has any table, marker) of mlops_bench."""
+def _pg_state(url: str, database: str) -> tuple[bool, bool, dict]:
+    """(database exists, has any table, marker) of the benchmark database."""
     with _pg_connect(url, "postgres") as admin:
         exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [POSTGRES_DATABASE]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [database]
         ).fetchone()
     if not exists:
         return False, False, {}
-    with _pg_connect(url, POSTGRES_DATABASE) as bench:
+    with _pg_connect(url, database) as bench:
         tables = {
             row[0]
             for row in bench.execute(
@@ -145,7 +158,7 @@ def _pg_state(url: str) -> tuple[bool, bool, dict]:
 def marker_of(target: Target) -> dict:
     if target.vendor == "sqlite":
         return _sqlite_state(target.sqlite_path)[1]
-    return _pg_state(target.url)[2]
+    return _pg_state(target.url, target.database)[2]
 
 
 def prepare(target: Target, params: dict, *, regenerate: bool, log) -> str:
@@ -154,7 +167,7 @@ def prepare(target: Target, params: dict, *, regenerate: bool, log) -> str:
         exists = target.sqlite_path.exists()
         has_tables, marker = _sqlite_state(target.sqlite_path)
     else:
-        exists, has_tables, marker = _pg_state(target.url)
+        exists, has_tables, marker = _pg_state(target.url, target.database)
     if has_tables and not marker:
         raise NotABenchmarkDatabase(
             f"{target.describe()} has tables but no {MARKER_TABLE} marker; it is not a "
@@ -179,7 +192,7 @@ def _create(target: Target) -> None:
         target.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         return
     with _pg_connect(target.url, "postgres") as admin:
-        admin.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
+        admin.execute(f'CREATE DATABASE "{target.database}"')
 
 
 def _wipe(target: Target) -> None:
@@ -188,5 +201,5 @@ def _wipe(target: Target) -> None:
             Path(f"{target.sqlite_path}{suffix}").unlink(missing_ok=True)
         return
     with _pg_connect(target.url, "postgres") as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{target.database}"')

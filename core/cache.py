@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from hashlib import md5
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -105,6 +106,22 @@ def cached(key: str, compute: Callable):
             cache.set(key, value, seconds)
         except Exception:  # noqa: BLE001
             logger.warning("cache unavailable, %s not kept", key, exc_info=True)
+    return value
+
+
+def kept_with_pages(key: str, compute: Callable):
+    """`compute()`'s value, kept in the page cache beside the pages, so that whatever empties
+    them (a change to the catalogue) drops it too; for PAGE_CACHE_SECONDS at most (0: not
+    kept). For reads that are the same for every reader, such as how many resources match."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    pages = caches[PAGES]
+    key = f"kept:{md5(key.encode(), usedforsecurity=False).hexdigest()}"
+    value = pages.get(key)
+    if value is None:
+        value = compute()
+        pages.set(key, value, seconds)
     return value
 
 

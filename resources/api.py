@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from taggit.models import Tag
@@ -22,6 +23,7 @@ from resources.filters import MAX_QUERY_LENGTH, MAX_TAGS, SORTS, ResourceFilter
 from resources.models import Cost, Level, Resource, ResourceType, section_model
 from resources.scoring import wilson_lower_bound
 from resources.sections import SectionNode, find_node, flatten, section_tree
+from resources.selectors import count_matches
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -32,6 +34,7 @@ MAX_AGE = 60
 SAFE_METHODS = ("GET", "HEAD")
 FILTER_PARAMETERS = ("q", "section", "type", "tag", "level", "cost", "sort")
 PAGE_PARAMETERS = ("page", "page_size")
+KNOWN_PARAMETERS = frozenset(FILTER_PARAMETERS + PAGE_PARAMETERS)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -67,7 +70,11 @@ def read_only(view):
             )
             response["Allow"] = ", ".join(SAFE_METHODS)
             return response
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        if not KNOWN_PARAMETERS.issuperset(request.GET.keys()):
+            # `?junk=1` answers would fill the page cache, one entry per distinct address.
+            patch_cache_control(response, private=True)
+        return response
 
     return wrapper
 
@@ -96,11 +103,30 @@ def page_link(request, number: int) -> str:
     return absolute(request, f"{request.path}?{query.urlencode()}")
 
 
-def paginated(request, items, paging: PageForm, serialize) -> JsonResponse:
-    """One page of `items` in the common envelope, or a 400 when the page does not exist."""
+class CountedPaginator(Paginator):
+    """A paginator whose count of the rows a filter matches is counted once for each
+    `count_key` until the catalogue changes (resources.selectors.count_matches)."""
+
+    def __init__(self, object_list, per_page, *, count_key: str):
+        super().__init__(object_list, per_page)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self) -> int:
+        return count_matches(self.object_list, key=self.count_key)
+
+
+def paginated(
+    request, items, paging: PageForm, serialize, *, count_key: str | None = None
+) -> JsonResponse:
+    """One page of `items` in the common envelope, or a 400 when the page does not exist.
+    `count_key`: what chose the items, when they are a queryset whose count may be kept."""
     page_size = paging.cleaned_data["page_size"] or DEFAULT_PAGE_SIZE
     number = paging.cleaned_data["page"] or 1
-    paginator = Paginator(items, page_size)
+    if count_key is None:
+        paginator = Paginator(items, page_size)
+    else:
+        paginator = CountedPaginator(items, page_size, count_key=count_key)
     if number > paginator.num_pages:
         return error_response(
             {"page": [f"Page {number} does not exist; the last is {paginator.num_pages}."]}
@@ -204,7 +230,11 @@ def resource_list(request):
     if errors:
         return error_response(errors)
     return paginated(
-        request, filterset.qs, paging, lambda resource: resource_data(request, resource)
+        request,
+        filterset.qs,
+        paging,
+        lambda resource: resource_data(request, resource),
+        count_key=f"api:{sorted(filterset.form.cleaned_data.items())!r}",
     )
 
 

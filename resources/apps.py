@@ -9,15 +9,16 @@ class ResourcesConfig(AppConfig):
     def ready(self) -> None:
         from taggit.models import Tag, TaggedItem
 
-        from resources.models import Resource, Vote
-        from resources.selectors import catalog_changed, pages_changed
+        from resources.models import Resource
+        from resources.selectors import catalog_changed
 
-        # What anonymous pages show: resources, their tags (a renamed tag too) and votes.
+        # What anonymous pages show: resources and their tags (a renamed tag too). Votes do
+        # not empty the page cache: a cached page shows scores at most PAGE_CACHE_SECONDS old,
+        # the voter's own pages are drawn afresh, and a busy site would otherwise have none.
         for model, handler in (
             (Resource, catalog_changed),
             (Tag, catalog_changed),
             (TaggedItem, catalog_changed),
-            (Vote, pages_changed),
         ):
             for signal in (post_save, post_delete):
                 signal.connect(handler, sender=model, dispatch_uid=f"pages-{model.__name__}")

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from taggit.models import Tag
 
 from accounts.permissions import has_verified_email
-from core.cache import cached, clear_pages, forget
+from core.cache import cached, clear_pages, forget, kept_with_pages
 from resources.edits import HistoryChange, history_changes, section_titles_for
 from resources.filters import ResourceFilter
 from resources.models import EditProposal, Flag, FlagStatus, RelatedBasis, Resource, Status
@@ -73,15 +73,16 @@ def reader_context(user) -> dict:
 
 
 def reader_state(resources, user) -> str:
-    """What cards of `resources` show that differs between signed-in readers: their votes,
-    progress and own suggestions among them. Their cached card lists are keyed by it
-    (anonymous readers get whole pages from the page cache instead)."""
+    """What cards of `resources` show that may change while the catalogue does not: their
+    order and scores (votes do not empty the cache), and the reader's votes, progress and own
+    suggestions among them. Signed-in readers' cached card lists are keyed by it (anonymous
+    readers get whole pages from the page cache instead)."""
     if not user.is_authenticated:
         return ""
     return ",".join(
-        f"{resource.pk}:{resource.my_vote}:{resource.my_progress}:{int(own)}"
+        f"{resource.pk}:{resource.score}:{resource.my_vote}:{resource.my_progress}"
+        f":{int(resource.submitted_by_id == user.pk)}"
         for resource in resources
-        if (own := resource.submitted_by_id == user.pk) or resource.my_vote or resource.my_progress
     )
 
 
@@ -95,6 +96,18 @@ def explorer_results(data, user) -> tuple[ResourceFilter, QuerySet[Resource]]:
     Unknown choices are left out and listed in the filter set's `ignored`."""
     filterset = ResourceFilter(data, queryset=cards_for(user), ignore_invalid=True)
     return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
+
+
+def count_matches(results: QuerySet, *, key: str, limit: int | None = None) -> int:
+    """How many rows `results` has (at most `limit`), counted once for each `key` (the filters
+    that chose them) until the catalogue changes. What matches a filter depends on neither the
+    reader nor the votes; a filter on scores would have to be part of `key`."""
+
+    def count() -> int:
+        rows = results.order_by().values("pk")
+        return (rows[:limit] if limit is not None else rows).count()
+
+    return kept_with_pages(f"count:{key}", count)
 
 
 def approved_submissions(user) -> QuerySet[Resource]:

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
@@ -384,7 +384,7 @@ class VoteResult:
 
 
 def recount_votes(resource: Resource) -> None:
-    """Rewrite a resource's tallies and scores from its Vote rows; call it under the row lock."""
+    """Rewrite a resource's tallies and scores from its Vote rows (repairs; votes move them)."""
     tallies = Vote.objects.filter(resource_id=resource.pk).aggregate(
         upvotes=Count("id", filter=Q(value=Vote.UP)),
         downvotes=Count("id", filter=Q(value=Vote.DOWN)),
@@ -396,37 +396,83 @@ def recount_votes(resource: Resource) -> None:
         setattr(resource, name, value)
 
 
-# What a vote reads of the resource it locks: the rules, the scores, and the vote widget.
+# What a vote reads of the resource (the rules, the scores, the vote widget) and the reader's
+# vote on it, in one statement. Written out because the ORM's equivalent (only(), a Subquery
+# annotation, get()) costs three times the Python time, a sixth of a whole vote.
 VOTE_FIELDS = ("id", "title", "status", "submitted_by_id", "approved_at", "upvotes", "downvotes")
+VOTE_READ = (
+    f"SELECT {', '.join(VOTE_FIELDS)}, (SELECT value FROM {Vote._meta.db_table}"  # noqa: S608
+    f" WHERE user_id = %s AND resource_id = {Resource._meta.db_table}.id) AS old_vote"
+    f" FROM {Resource._meta.db_table} WHERE id = %s"
+)
+# Each failed attempt means another vote on the same resource went through, so a few suffice.
+VOTE_ATTEMPTS = 50
 
 
 def cast_vote(*, user, resource: Resource | int, value: int) -> VoteResult:
     """Vote up (+1) or down (-1); the same vote again takes it back, the other switches.
 
-    `resource` is a Resource or its id; Resource.DoesNotExist when there is none.
+    `resource` is a Resource or its id; Resource.DoesNotExist when there is none. No lock and
+    no recount: the vote row and the tallies each change by one compare-and-set statement,
+    tried again when a concurrent vote changed what this one read.
     """
     if value not in (Vote.UP, Vote.DOWN):
         raise NotAllowed("A vote is either up or down.")
     pk = resource.pk if isinstance(resource, Resource) else resource
-    with transaction.atomic():
-        locked = Resource.objects.select_for_update().only(*VOTE_FIELDS).get(pk=pk)
-        if locked.status != Status.APPROVED:
-            raise NotAllowed("Only resources on the roadmap can be voted on.")
-        if locked.submitted_by_id == user.pk:
-            raise NotAllowed("You cannot vote on your own suggestion.")
-        vote = Vote.objects.filter(user=user, resource=locked).first()
-        if vote is None:
-            Vote.objects.create(user=user, resource=locked, value=value)
-            my_vote = value
-        elif vote.value == value:
-            vote.delete()
-            my_vote = 0
-        else:
-            vote.value = value
-            vote.save(update_fields=["value", "updated_at"])
-            my_vote = value
-        recount_votes(locked)
-    return VoteResult(resource=locked, my_vote=my_vote)
+    for _attempt in range(VOTE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                result = _try_vote(user=user, pk=pk, value=value)
+        except IntegrityError:  # the same user's first vote on it landed a moment earlier
+            continue
+        if result is not None:
+            return result
+    raise NotAllowed("This resource is taking many votes at once; please try again.")
+
+
+def _try_vote(*, user, pk: int, value: int) -> VoteResult | None:
+    """One attempt at a vote: None when a concurrent vote by the same user came first."""
+    found = list(Resource.objects.raw(VOTE_READ, [user.pk, int(pk)]))
+    if not found:
+        raise Resource.DoesNotExist("No such resource.")
+    current = found[0]
+    if current.status != Status.APPROVED:
+        raise NotAllowed("Only resources on the roadmap can be voted on.")
+    if current.submitted_by_id == user.pk:
+        raise NotAllowed("You cannot vote on your own suggestion.")
+    old = current.old_vote or 0
+    new = 0 if old == value else value
+    # The write names the value it read, so that it does nothing if that changed meanwhile.
+    mine = Vote.objects.filter(user_id=user.pk, resource_id=pk, value=old)
+    if not old:
+        Vote.objects.create(user_id=user.pk, resource_id=pk, value=new)  # IntegrityError if raced
+    elif not new:
+        if not mine.delete()[0]:
+            return None
+    elif not mine.update(value=new, updated_at=timezone.now()):
+        return None
+    up = (new == Vote.UP) - (old == Vote.UP)
+    down = (new == Vote.DOWN) - (old == Vote.DOWN)
+    while not _move_tallies(current, up=up, down=down):
+        current.refresh_from_db(fields=["upvotes", "downvotes"])
+    return VoteResult(resource=current, my_vote=new)
+
+
+def _move_tallies(resource: Resource, *, up: int, down: int) -> bool:
+    """Add `up` and `down` to the tallies and set the scores they give, in one UPDATE that
+    applies only while the tallies are still those `resource` holds; False when they are not."""
+    upvotes, downvotes = resource.upvotes + up, resource.downvotes + down
+    scores = {
+        "wilson_score": wilson_lower_bound(upvotes, downvotes),
+        "hot_score": hot_score(upvotes, downvotes, resource.approved_at),
+    }
+    moved = Resource.objects.filter(
+        pk=resource.pk, upvotes=resource.upvotes, downvotes=resource.downvotes
+    ).update(upvotes=F("upvotes") + up, downvotes=F("downvotes") + down, **scores)
+    if moved:
+        resource.upvotes, resource.downvotes = upvotes, downvotes
+        resource.wilson_score, resource.hot_score = scores["wilson_score"], scores["hot_score"]
+    return bool(moved)
 
 
 def flag_resource(*, user, resource: Resource, reason: str, note: str = "") -> Flag:

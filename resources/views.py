@@ -321,14 +321,13 @@ class CappedPaginator(Paginator):
     """A paginator that counts no further than `cap` rows, so that a broad search does not
     have to count every match."""
 
-    def __init__(self, object_list, per_page, cap: int):
+    def __init__(self, object_list, per_page, cap: int, *, count_key: str):
         super().__init__(object_list, per_page)
-        self.cap = cap
+        self.cap, self.count_key = cap, count_key
 
     @cached_property
     def _counted(self) -> int:
-        # Neither the order nor the annotations change how many rows there are.
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        return selectors.count_matches(self.object_list, key=self.count_key, limit=self.cap + 1)
 
     @cached_property
     def count(self) -> int:
@@ -357,19 +356,23 @@ def explorer(request, tag_slug=None):
         if tag_slug not in data.getlist("tag"):
             data.appendlist("tag", tag_slug)
     filterset, results = selectors.explorer_results(data, request.user)
-    page = CappedPaginator(results, EXPLORER_PAGE_SIZE, EXPLORER_COUNT_CAP).get_page(
-        request.GET.get("page")
-    )
+    # What decides the cards shown, whatever else the address carries.
+    results_key = repr(sorted(filterset.form.cleaned_data.items())) if filterset.is_valid() else ""
+    page = CappedPaginator(
+        results, EXPLORER_PAGE_SIZE, EXPLORER_COUNT_CAP, count_key=f"explorer:{results_key}"
+    ).get_page(request.GET.get("page"))
     query = data.copy()
     query.pop("page", None)
     context = {
         "filter": filterset,
         "page": page,
         "reader_state": selectors.reader_state(page.object_list, request.user),
-        # What decides the cards shown, whatever else the address carries.
-        "results_key": repr(sorted(filterset.form.cleaned_data.items()))
-        if filterset.is_valid()
-        else "",
+        "results_key": results_key,
+        # What decides the filter form: the values it shows (the address's other parameters
+        # do not matter).
+        "filters_key": repr(
+            [(name, filterset.data.getlist(name)) for name in filterset.form.fields]
+        ),
         "query": query.urlencode(),
         "tag": tag,
         "active_filters": filterset.active_filters(page_tag=tag_slug),

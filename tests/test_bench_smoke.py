@@ -285,7 +285,9 @@ def fake_rows(**changes):
         "missing": False,
     }
     rows = {key: {"key": key, "name": key, "session": "anonymous", **row} for key in run.ENDPOINTS}
-    rows["api"] = {"key": "api", "name": "api", "session": "anonymous", "missing": True}
+    rows["api-uncached"] = {
+        "key": "api-uncached", "name": "api-uncached", "session": "anonymous", "missing": True
+    }  # fmt: skip
     for key, change in changes.items():
         rows[key].update(change)
     fixtures = {
@@ -309,9 +311,9 @@ def test_report_has_rows_targets_and_a_table():
     assert report["endpoints"][1]["ratio_to_minimal"] == 1.0
     met = {(t["endpoint"], t["metric"]): t["met"] for t in report["targets"]}
     assert len(met) == len(run.TARGETS)
-    assert met.pop(("api", "throughput / minimal view")) is None  # the API row is missing
+    assert met.pop(("api-uncached", "throughput / minimal view")) is None  # the row is missing
     assert set(met.values()) == {True}
-    assert "| api | anonymous | missing (404) |" in table
+    assert "| api-uncached | anonymous | missing (404) |" in table
     assert "| minimal | anonymous | 100.0 | 5.0 | 40.0 | 45.0 | 10 | 0 | 1.00 | 3.0 | 2 |" in table
 
 
@@ -343,3 +345,33 @@ def test_latency_targets_are_judged_on_the_paced_run():
     assert targets["vote"]["met"] is False  # fast enough, but with errors
     assert "Latency at half load" in table
     assert "| vote | 30.0 | 29.9 | 5.0 | 40.0 | 45.0 | 2 |" in table
+
+
+def test_ten_times_the_data_lives_in_a_database_of_its_own(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # run.parse_args' default
+    target = postgres_target("postgres://postgres@127.0.0.1:5432/mlops_roadmap", scale=10)
+    assert target.url == "postgres://postgres@127.0.0.1:5432/mlops_bench10"
+    assert target.label == "postgresql-10x"
+    assert run.targets_for(run.parse_args(["--scale", "10"]))[0].label == "sqlite-10x"
+
+
+def test_a_short_soak_on_two_servers_ends_without_errors_and_with_exact_tallies(
+    wrk, tiny_data_set, tmp_path, capsys, monkeypatch
+):
+    from bench import soak
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    path, _ = tiny_data_set
+    flags = ["--sqlite-path", str(path), "--var-dir", str(tmp_path), "--results-dir", str(tmp_path)]
+    flags += ["--duration", "3", "--warmup", "1", "--connections", "4", "--threads", "2"]
+
+    assert soak.main([*flags, *TINY_FLAGS]) == 0
+
+    report = json.loads((tmp_path / "soak-sqlite.json").read_text())
+    assert report["errors"] == 0 and report["server_log_tracebacks"] == 0
+    assert report["votes_sent"] > 0 and report["progress_sent"] > 0 and report["reads_sent"] > 0
+    assert report["tallies"]["wrong_tally_count"] == 0
+    assert report["tallies"]["upvotes"] == report["tallies"]["up_vote_rows"]
+    assert len(report["servers"]) == 2 and len(report["rss_mib_end"]) == 2
+    assert "| worker (port/pid) |" in capsys.readouterr().out

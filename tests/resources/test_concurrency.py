@@ -6,6 +6,7 @@ from django.db import connections
 
 from resources import services
 from resources.models import Resource, Vote
+from resources.scoring import hot_score, wilson_lower_bound
 from tests.factories import ResourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -107,3 +108,25 @@ def test_concurrent_suggestions_of_one_link_create_exactly_one_resource():
     assert sorted(outcomes).count("created") == 1
     assert outcomes.count("duplicate") == 19
     assert Resource.objects.filter(normalized_url="https://example.com/same").count() == 1
+
+
+def test_concurrent_mixed_votes_leave_the_scores_their_tallies_give():
+    resource = ResourceFactory()
+    voters = UserFactory.create_batch(24)
+    for user in voters[:12]:
+        services.cast_vote(user=user, resource=resource, value=Vote.DOWN)
+    # Twelve earlier down votes: four taken back, eight switched up; twelve new up votes.
+    values = [Vote.DOWN] * 4 + [Vote.UP] * 8 + [Vote.UP] * 12
+    jobs = [
+        (
+            lambda user=user, value=value: services.cast_vote(
+                user=user, resource=resource, value=value
+            )
+        )
+        for user, value in zip(voters, values, strict=True)
+    ]
+    run_concurrently(jobs)
+    resource.refresh_from_db()
+    assert (resource.upvotes, resource.downvotes) == (20, 0)
+    assert resource.wilson_score == wilson_lower_bound(20, 0)
+    assert resource.hot_score == hot_score(20, 0, resource.approved_at)
