@@ -38,7 +38,6 @@ def run_group_migration(direction: str = "forwards") -> None:
     editor = SimpleNamespace(connection=connection)
     if direction == "forwards":
         group_migration.create_moderators_group(django_apps, editor)
-        batches_migration.grant_moderators(django_apps, editor)
     else:
         group_migration.delete_moderators_group(django_apps, editor)
 
