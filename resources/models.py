@@ -217,7 +217,7 @@ class Resource(models.Model):
             # A section page reads each section's best cards down one of these two, in the
             # order of roadmap.selectors.ranking, and counts its cards by type from the third.
             models.Index(
-                fields=["section", "status", "-wilson_score", "-created_at", "-id"],
+                fields=["section", "status", "-wilson_score", "downvotes", "-created_at", "-id"],
                 name="resource_section_top",
             ),
             models.Index(

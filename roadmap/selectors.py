@@ -58,7 +58,13 @@ def ranking(sort: str) -> list:
     """The order of a section's cards; the indexes `resource_section_top`/`_new` follow it."""
     if sort == "new":
         return [F("created_at").desc(), F("id").desc()]
-    return [F("wilson_score").desc(), F("created_at").desc(), F("id").desc()]
+    # Fewer down votes first among equal scores: with no up vote, -1 ranks below 0.
+    return [
+        F("wilson_score").desc(),
+        F("downvotes").asc(),
+        F("created_at").desc(),
+        F("id").desc(),
+    ]
 
 
 def best_of_each_section(candidates, limits: dict[int, int], sort: str) -> list[int]:

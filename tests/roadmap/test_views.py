@@ -88,6 +88,16 @@ def test_section_page_orders_by_top_by_default_and_offers_new(client, roadmap_tr
     assert client.get(courses.get_absolute_url() + "?sort=bogus").status_code == 200
 
 
+def test_on_a_section_page_a_resource_at_minus_one_ranks_below_those_at_zero(client, roadmap_tree):
+    _, courses, _ = roadmap_tree
+    disliked = ResourceFactory(section=courses, title="Voted down once", downvotes=1)
+    unvoted = ResourceFactory(section=courses, title="Not voted on yet")
+    disliked.created_at = unvoted.created_at.replace(year=unvoted.created_at.year + 1)
+    disliked.save(update_fields=["created_at"])  # newer, so the date alone would rank it first
+    html = client.get(courses.get_absolute_url()).content.decode()
+    assert html.index(unvoted.title) < html.index(disliked.title)
+
+
 def test_resource_page_shows_one_resource_in_full(client, roadmap_tree):
     _, courses, _ = roadmap_tree
     resource = ResourceFactory(section=courses, description="Long *description*.")
