@@ -86,6 +86,20 @@ def reader_state(resources, user) -> str:
     )
 
 
+def reader_state_of(cards: QuerySet[Resource], user) -> str:
+    """reader_state() of cards not read yet, in one narrow query: a cached card list then
+    costs no card read."""
+    if not user.is_authenticated:
+        return ""
+    rows = cards.values_list(
+        "pk", "upvotes", "downvotes", "my_vote", "my_progress", "submitted_by_id"
+    )
+    return ",".join(
+        f"{pk}:{up - down}:{vote}:{progress}:{int(owner == user.pk)}"
+        for pk, up, down, vote, progress, owner in rows
+    )
+
+
 def cards_for(user) -> QuerySet[Resource]:
     """Approved resources with what a card in a list shows, the reader's vote and progress."""
     return Resource.objects.approved().for_card_list().with_user_vote(user).with_user_progress(user)

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.db.models import Count, F
+from django.utils.functional import SimpleLazyObject
 
+from core.cache import kept_with_pages
 from resources.models import Resource, ResourceType
 from resources.sections import flatten
-from resources.selectors import cards_for, reader_state, readers_went_on_to
+from resources.selectors import cards_for, reader_state_of, readers_went_on_to
 from roadmap.learning_path import RULE, learning_path
 from roadmap.models import Roadmap
 
@@ -106,32 +108,35 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
     subtree = flatten([node])
     own_limit = max(step.own_total, 1) if show_all else SECTION_LIMIT
     limits = {item.section.id: own_limit if item is node else SUBSECTION_LIMIT for item in subtree}
-    best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
-    by_section: dict[int, list[Resource]] = {}
-    for resource in cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort)):
-        by_section.setdefault(resource.section_id, []).append(resource)
-    totals: dict[int, dict[str, int]] = {}
-    for section_id, kind, count in (
-        Resource.objects.approved()
-        .filter(section__in=[item.section for item in subtree])
-        .order_by()
-        .values_list("section_id", "resource_type")
-        .annotate(count=Count("*"))
-    ):
-        totals.setdefault(section_id, {})[kind] = count
-    blocks = [
-        {
-            "node": item,
-            "depth": item.depth - node.depth,
-            "groups": group_by_type(
-                by_section.get(item.section.id, []), totals.get(item.section.id, {})
-            ),
-            "shown": len(by_section.get(item.section.id, [])),
-            "total": sum(totals.get(item.section.id, {}).values()),
-        }
-        for item in subtree
-    ]
-    shown = [resource for resources in by_section.values() for resource in resources]
+    # Which cards a topic shows and how many it has are the same for every reader until the
+    # catalogue changes: kept with the pages. Votes move the order only when that expires.
+    best_ids, totals = kept_with_pages(
+        f"section-best:{node.section.id}:{sort}:{int(show_all)}",
+        lambda: _best_and_totals(subtree, limits, sort),
+    )
+    cards = cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort))
+
+    def draw() -> dict:
+        by_section: dict[int, list[Resource]] = {}
+        for resource in cards:
+            by_section.setdefault(resource.section_id, []).append(resource)
+        blocks = [
+            {
+                "node": item,
+                "depth": item.depth - node.depth,
+                "groups": group_by_type(
+                    by_section.get(item.section.id, []), totals.get(item.section.id, {})
+                ),
+                "shown": len(by_section.get(item.section.id, [])),
+                "total": sum(totals.get(item.section.id, {}).values()),
+            }
+            for item in subtree
+        ]
+        return {"blocks": blocks, "own_best": by_section.get(node.section.id, [])}
+
+    # The cards are read only when they are drawn: not when a signed-in reader's cached card
+    # list (keyed by reader_state, one narrow query) is still good.
+    drawn = SimpleLazyObject(draw)
     done = ",".join(str(item.done_count) for item in subtree) if show_progress else ""
     reading_order = flatten(tree)
     index = next(i for i, item in enumerate(reading_order) if item is node)
@@ -150,9 +155,9 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "status_rule": RULE,
         "show_all": show_all,
         "section_limit": SECTION_LIMIT,
-        "own_best": by_section.get(node.section.id, []),
+        "own_best": SimpleLazyObject(lambda: drawn["own_best"]),
         "own_total": step.own_total,
-        "blocks": blocks,
+        "blocks": SimpleLazyObject(lambda: drawn["blocks"]),
         "breadcrumbs": _ancestors(reading_order, node),
         "previous": reading_order[index - 1] if index > 0 else None,
         # The pager's next page comes after this topic's own sub-topics, which it shows.
@@ -162,9 +167,24 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "sort": sort,
         "sorts": SORTS,
         "show_progress": show_progress,
-        "reader_state": f"{reader_state(shown, user)};{done}",
+        "reader_state": SimpleLazyObject(lambda: f"{reader_state_of(cards, user)};{done}"),
         "went_on_to": readers_went_on_to(node.section),
     }
+
+
+def _best_and_totals(subtree, limits: dict[int, int], sort: str) -> tuple[list[int], dict]:
+    """The ids of each section's best cards, and each section's resources counted by type."""
+    best_ids = best_of_each_section(Resource.objects.approved(), limits, sort)
+    totals: dict[int, dict[str, int]] = {}
+    for section_id, kind, count in (
+        Resource.objects.approved()
+        .filter(section__in=[item.section for item in subtree])
+        .order_by()
+        .values_list("section_id", "resource_type")
+        .annotate(count=Count("*"))
+    ):
+        totals.setdefault(section_id, {})[kind] = count
+    return best_ids, totals
 
 
 def _ancestors(reading_order, node) -> list:

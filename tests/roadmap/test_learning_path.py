@@ -414,3 +414,31 @@ def test_a_topic_page_shows_where_its_readers_went_on_to_and_its_pager_skips_its
     assert f'href="{there.get_absolute_url()}">Where readers went</a>' in html
     pager = html[html.index('class="pager"') :]
     assert "Later topic" in pager and "Tools X child" not in pager
+
+
+def test_with_a_warm_cache_a_signed_in_topic_page_reads_no_cards_until_one_changes(
+    client, path_file, settings
+):
+    settings.PAGE_CACHE_SECONDS = 60
+    user = VerifiedUserFactory()
+    client.force_login(user)
+    url = "/sections/python/"
+    client.get(url)  # draws the cards and keeps them, keyed by what this reader sees
+
+    def card_reads() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        # A card read selects the description with the reader's vote; the key's narrow read
+        # has the vote only.
+        return [
+            q["sql"]
+            for q in queries
+            if '"resources_resource"."description_html"' in q["sql"]
+            and "resources_vote" in q["sql"]
+        ]
+
+    assert card_reads() == []
+    resource = Resource.objects.filter(section__slug="python").order_by("pk").first()
+    Progress.objects.create(user=user, resource=resource, state=ProgressState.DONE)
+    assert len(card_reads()) == 1  # the reader's own progress changed: drawn again
+    assert card_reads() == []
