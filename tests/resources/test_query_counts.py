@@ -8,12 +8,14 @@ from django.utils import timezone
 
 from resources.models import Vote
 from tests.factories import ResourceFactory, UserFactory, VerifiedUserFactory, VoteFactory
+from tests.queries import app_queries, assert_app_queries
 
 pytestmark = pytest.mark.django_db
 
-# The session and the user (with whether their address is verified), then the savepoint that
-# the test's own transaction turns the service's transaction into.
-REQUEST = 2
+# Not counting the cache's and sessions' own statements (tests/queries.py): the user (with
+# whether their address is verified), then the savepoint that the test's own transaction
+# turns the service's transaction into.
+REQUEST = 1
 TRANSACTION = 2
 
 
@@ -26,14 +28,14 @@ def member(client):
 
 @pytest.mark.parametrize("clicks", [["up"], ["up", "down"], ["down", "down"]])
 def test_a_vote_is_a_read_one_write_and_one_tally_update_however_many_votes_it_has(
-    client, member, django_assert_num_queries, clicks
+    client, member, clicks
 ):
     resource = ResourceFactory()
     for voter in UserFactory.create_batch(30):
         VoteFactory(user=voter, resource=resource, value=Vote.UP)
     for click in clicks[:-1]:
         client.post(f"/resources/{resource.pk}/vote/", {"value": click}, HTTP_HX_REQUEST="true")
-    with django_assert_num_queries(REQUEST + TRANSACTION + 3):
+    with assert_app_queries(REQUEST + TRANSACTION + 3):
         response = client.post(
             f"/resources/{resource.pk}/vote/", {"value": clicks[-1]}, HTTP_HX_REQUEST="true"
         )
@@ -45,7 +47,7 @@ def kept_counts(settings):
     """The page cache on, in memory, so that reading it is not a query."""
     settings.CACHES = {
         alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
-        for alias in ("default", "pages")
+        for alias in settings.CACHES  # default, pages and, with Redis, sessions
     }
     settings.PAGE_CACHE_SECONDS = 60
     for alias in settings.CACHES:
@@ -54,12 +56,12 @@ def kept_counts(settings):
 
 @pytest.mark.parametrize("rows", [3, 40])
 def test_an_api_page_counts_its_matches_once_until_the_catalogue_changes(
-    client, kept_counts, django_assert_num_queries, django_capture_on_commit_callbacks, rows
+    client, kept_counts, django_capture_on_commit_callbacks, rows
 ):
     ResourceFactory.create_batch(rows, tags=["a"])
     # An address with a parameter the page cache does not know: never a stored answer.
     first = client.get("/api/resources/?page_size=20&probe=1")  # counts, reads the section tree
-    with django_assert_num_queries(2):  # the page of resources, their tags
+    with assert_app_queries(2):  # the page of resources, their tags
         again = client.get("/api/resources/?page_size=20&probe=2")
     assert first.json()["count"] == again.json()["count"] == rows
     assert "private" in again["Cache-Control"]
@@ -79,7 +81,7 @@ def test_a_signed_in_search_counts_its_matches_once_until_the_catalogue_changes(
     def queries(url: str) -> list[str]:
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
-        return [query["sql"] for query in captured]
+        return app_queries(captured)
 
     first, again = queries("/resources/?q=drift"), queries("/resources/?q=drift&x=1")
     assert any("COUNT(" in sql for sql in first)
