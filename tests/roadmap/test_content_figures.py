@@ -109,3 +109,11 @@ def test_the_loader_stores_canonical_tags_and_a_reload_changes_nothing(tmp_path:
     again = load_roadmap(path=content)
     assert again.counts["resources unchanged"] == 1
     assert again.counts["resources updated"] == 0
+
+
+def test_every_heading_alias_names_a_section_of_the_content_file():
+    from roadmap.markdown_io import load_aliases
+
+    slugs = {section.slug for section in CONTENT.sections}
+    aliases = load_aliases()
+    assert aliases and not {slug for slug in aliases.values() if slug not in slugs}
