@@ -325,7 +325,9 @@ def keep_alternate_link(
         try:
             normalized = normalize_url(row["url"])
         except InvalidURL as error:
-            raise ModerationError(f"The link of line {line} is not a web address: {error}")
+            raise ModerationError(
+                f"The link of line {line} is not a web address: {error}"
+            ) from None
         existing = find_duplicates([normalized]).get(normalized)
         if existing is not None and existing.pk != resource.pk:
             raise ModerationError(f"{row['url']} is already the link of #{existing.pk}.")
