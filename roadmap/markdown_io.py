@@ -642,7 +642,8 @@ class _Importer:
                 self.report.duplicates.append(
                     (line, f"{item.title!r} ({item.url}) is {found.message}", found.resource)
                 )
-                self.report.duplicate_links[line] = (item.url, item.title)
+                if found.why != "same link":  # an address the resource does not hold yet
+                    self.report.duplicate_links[line] = (item.url, item.title)
             elif repeated := next((seen[key] for key in earlier if key in seen), None):
                 self.report.duplicates.append(
                     (line, f"{item.title!r} ({item.url}) is the same as line {repeated}", None)
@@ -702,7 +703,6 @@ class _Importer:
             self.report.duplicates.append(
                 (line, f"same as #{error.existing.pk} (same link)", error.existing)
             )
-            self.report.duplicate_links[line] = (candidate.item.url, candidate.item.title)
             return None
         self.report.created.append((line, resource))
         return resource

@@ -236,3 +236,14 @@ def test_a_resource_that_is_not_approved_lists_no_alternate_links(client, feast)
     client.force_login(submitter)
     html = client.get(pending.get_absolute_url()).content.decode()
     assert "mirror.example.org" not in html
+
+
+def test_a_same_link_line_offers_no_alternate_link(client, tmp_path, feast):
+    batch = import_list(
+        tmp_path, "## Feature stores\n\n- [Feast](https://github.com/feast-dev/feast/)\n"
+    )
+    row = same_as_line(batch, feast)
+    assert "same link" in row["reason"] and "url" not in row
+    client.force_login(make_moderator())
+    html = client.get(reverse("admin:resources_importbatch_change", args=[batch.pk])).content
+    assert b"Keep as alternate link" not in html
