@@ -9,8 +9,8 @@ class ResourcesConfig(AppConfig):
     def ready(self) -> None:
         from taggit.models import Tag, TaggedItem
 
-        from resources.models import Resource
-        from resources.selectors import catalog_changed
+        from resources.models import Resource, ResourceLink
+        from resources.selectors import catalog_changed, pages_changed
 
         # What anonymous pages show: resources and their tags (a renamed tag too). Votes do
         # not empty the page cache: a cached page shows scores at most PAGE_CACHE_SECONDS old,
@@ -19,6 +19,7 @@ class ResourcesConfig(AppConfig):
             (Resource, catalog_changed),
             (Tag, catalog_changed),
             (TaggedItem, catalog_changed),
+            (ResourceLink, pages_changed),  # "Also at:" on the resource page
         ):
             for signal in (post_save, post_delete):
                 signal.connect(handler, sender=model, dispatch_uid=f"pages-{model.__name__}")

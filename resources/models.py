@@ -722,3 +722,42 @@ class RelatedResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} → {self.related_id} (#{self.rank})"
+
+
+class ResourceLink(models.Model):
+    """Another address of the same resource (a project's repository beside its homepage),
+    kept by a moderator, often from an import's "same as #N" line. Its normalised link is a
+    duplicate of its resource everywhere (services.find_duplicates)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="alternate_links")
+    url = models.URLField(max_length=2000)
+    normalized_url = models.CharField(max_length=2000, unique=True, editable=False)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alternate_links",
+    )
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "alternate link"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(normalized_url=""), name="alternate_link_normalized_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url

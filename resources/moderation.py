@@ -41,11 +41,12 @@ from resources.models import (
     Progress,
     ProposalStatus,
     Resource,
+    ResourceLink,
     Status,
     Vote,
     section_model,
 )
-from resources.normalize import normalize_url
+from resources.normalize import InvalidURL, normalize_url
 from resources.services import find_duplicates, recount_votes
 
 logger = logging.getLogger(__name__)
@@ -293,6 +294,60 @@ def withdraw_import_batch(*, batch: ImportBatch, moderator: AbstractBaseUser) ->
         locked.withdrawn_by = moderator
         locked.save(update_fields=["status", "withdrawn_at", "withdrawn_by"])
     return removed
+
+
+def keep_alternate_link(
+    *, batch: ImportBatch, line: int, moderator: AbstractBaseUser
+) -> tuple[ResourceLink, bool]:
+    """Keep an import's "same as #N" line as an alternate link of resource #N, and mark the
+    line as kept. Returns (link, created): pressing again creates nothing."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        row = next(
+            (
+                row
+                for row in locked.report
+                if row.get("line") == line and row.get("same_as") and row.get("url")
+            ),
+            None,
+        )
+        if row is None:
+            raise ModerationError(
+                f'Line {line} of import {locked} is not a "same as #N" line with a link.'
+            )
+        if row.get("kept_link"):
+            link = ResourceLink.objects.filter(pk=row["kept_link"]).first()
+            if link is not None:
+                return link, False
+        resource = Resource.objects.filter(pk=row["same_as"]).first()
+        if resource is None:
+            raise ModerationError(f"Resource #{row['same_as']} no longer exists.")
+        try:
+            normalized = normalize_url(row["url"])
+        except InvalidURL as error:
+            raise ModerationError(
+                f"The link of line {line} is not a web address: {error}"
+            ) from None
+        existing = find_duplicates([normalized]).get(normalized)
+        if existing is not None and existing.pk != resource.pk:
+            raise ModerationError(f"{row['url']} is already the link of #{existing.pk}.")
+        link = ResourceLink.objects.filter(normalized_url=normalized).first()
+        created = link is None
+        if created:
+            if existing is not None:  # the resource's own link: nothing to keep
+                raise ModerationError(f"{row['url']} is already the link of #{resource.pk}.")
+            link = ResourceLink.objects.create(
+                resource=resource,
+                url=row["url"][:2000],
+                normalized_url=normalized,
+                label=(row.get("title") or "")[:200],
+                added_by=moderator,
+                import_batch=locked,
+                source_line=line,
+            )
+        row["kept_link"] = link.pk
+        locked.save(update_fields=["report"])
+    return link, created
 
 
 # Who moderates

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
@@ -121,12 +121,29 @@ def find_duplicates(
 ) -> dict[str, Resource]:
     """The resources that already hold these normalised links, keyed by link.
 
-    This is what counts as a duplicate everywhere: the same link after resources.normalize.
+    This is what counts as a duplicate everywhere: the same link after resources.normalize,
+    as a resource's own link or one of its alternate links (ResourceLink). One query.
     """
-    duplicates = Resource.objects.filter(normalized_url__in=set(normalized_urls))
+    wanted = set(normalized_urls)
+    if not wanted:
+        return {}
+    duplicates = (
+        Resource.objects.annotate(
+            matched_link=FilteredRelation(
+                "alternate_links", condition=Q(alternate_links__normalized_url__in=wanted)
+            )
+        )
+        .filter(Q(normalized_url__in=wanted) | Q(matched_link__normalized_url__in=wanted))
+        .annotate(alternate_url=F("matched_link__normalized_url"))
+    )
     if exclude_pk is not None:
         duplicates = duplicates.exclude(pk=exclude_pk)
-    return {resource.normalized_url: resource for resource in duplicates}
+    found: dict[str, Resource] = {}
+    for resource in duplicates:
+        for url in (resource.normalized_url, resource.alternate_url):
+            if url in wanted:
+                found.setdefault(url, resource)
+    return found
 
 
 # Titles this similar (pg_trgm's similarity, or resources.normalize.trigram_similarity on

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +27,10 @@ SUGGESTED_TAGS = 24  # offered under the tags field while suggesting
 @cache_page_for_anonymous
 def resource_detail(request, pk):
     resource = get_object_or_404(
-        Resource.objects.for_cards().with_user_vote(request.user).with_user_progress(request.user),
+        Resource.objects.for_cards()
+        .with_user_vote(request.user)
+        .with_user_progress(request.user)
+        .prefetch_related(Prefetch("alternate_links", to_attr="alternate_link_list")),
         pk=pk,
     )
     if resource.merged_into_id:

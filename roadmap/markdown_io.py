@@ -389,6 +389,8 @@ class ImportReport:
     created: list[tuple[int, Resource]] = field(default_factory=list)
     would_create: list[tuple[int, str, str]] = field(default_factory=list)
     duplicates: list[tuple[int, str, Resource | None]] = field(default_factory=list)
+    # line -> (link, title) of a "same as #N" line, for keeping it as an alternate link.
+    duplicate_links: dict[int, tuple[str, str]] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     unreadable: list[tuple[int, str]] = field(default_factory=list)
     sections_created: list[Section] = field(default_factory=list)
@@ -425,6 +427,9 @@ class ImportReport:
             }
             for line, why, found in self.duplicates
         ]
+        for row in rows:  # the link a moderator may keep as an alternate link of #N
+            if row["same_as"] and (link := self.duplicate_links.get(row["line"])):
+                row["url"], row["title"] = link
         rows += [{"line": line, "outcome": SKIPPED, "reason": why} for line, why in self.skipped]
         rows += [
             {"line": line, "outcome": REPORTED, "reason": why} for line, why in self.unreadable
@@ -637,6 +642,8 @@ class _Importer:
                 self.report.duplicates.append(
                     (line, f"{item.title!r} ({item.url}) is {found.message}", found.resource)
                 )
+                if found.why != "same link":  # an address the resource does not hold yet
+                    self.report.duplicate_links[line] = (item.url, item.title)
             elif repeated := next((seen[key] for key in earlier if key in seen), None):
                 self.report.duplicates.append(
                     (line, f"{item.title!r} ({item.url}) is the same as line {repeated}", None)

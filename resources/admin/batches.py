@@ -2,13 +2,18 @@
 to take back one that was a mistake."""
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from core.admin_guards import RefuseNulInChangelistFilters
 from resources.models import ImportBatch, Status
-from resources.moderation import ModerationError, withdraw_import_batch
+from resources.moderation import ModerationError, keep_alternate_link, withdraw_import_batch
 
 
 @admin.register(ImportBatch)
@@ -63,11 +68,27 @@ class ImportBatchAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
         if not obj.report:
             return "None."
 
+        keep_url = reverse("admin:resources_importbatch_keep_link", args=[obj.pk])
+
         def same_as(row):
             if not row.get("same_as"):
                 return ""
             url = reverse("admin:resources_resource_change", args=[row["same_as"]])
-            return format_html(' <a href="{}">#{}</a>', url, row["same_as"])
+            link = format_html(' <a href="{}">#{}</a>', url, row["same_as"])
+            if row.get("kept_link"):
+                return format_html("{} (kept as an alternate link of #{})", link, row["same_as"])
+            if not row.get("url"):
+                return link
+            # Inside the change page's own form (POST, with its CSRF token): a nested form
+            # would not be valid HTML, so the button posts that form to the action's address.
+            return format_html(
+                '{} <button type="submit" class="button" formaction="{}" formmethod="post" '
+                'name="line" value="{}">Keep as alternate link of #{}</button>',
+                link,
+                keep_url,
+                row["line"],
+                row["same_as"],
+            )
 
         return format_html(
             "<table><thead><tr><th scope='col'>line</th><th scope='col'>outcome</th>"
@@ -94,6 +115,44 @@ class ImportBatchAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
                 f"Withdrew import {batch}: {removed} pending resources removed; "
                 "approved ones were kept.",
             )
+
+    def get_urls(self):
+        keep = path(
+            "<path:object_id>/keep-link/",
+            self.admin_site.admin_view(require_POST(self.keep_link_view)),
+            name="resources_importbatch_keep_link",
+        )
+        return [keep, *super().get_urls()]
+
+    def keep_link_view(self, request, object_id):
+        """Keep one "same as #N" line as an alternate link of #N (POST only, CSRF-checked by
+        the admin site; moderators with resources.change_resource)."""
+        if not request.user.has_perm("resources.change_resource"):
+            raise PermissionDenied
+        batch = get_object_or_404(ImportBatch, pk=unquote(object_id))
+        back = HttpResponseRedirect(reverse("admin:resources_importbatch_change", args=[batch.pk]))
+        try:
+            line = int(request.POST.get("line", ""))
+        except ValueError:
+            self.message_user(request, "Choose a line of the report to keep.", messages.ERROR)
+            return back
+        try:
+            link, created = keep_alternate_link(batch=batch, line=line, moderator=request.user)
+        except ModerationError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return back
+        if created:
+            self.message_user(
+                request, f"Kept {link.url} as an alternate link of #{link.resource_id}."
+            )
+        else:
+            self.message_user(
+                request,
+                f"Line {line} was already kept as an alternate link of #{link.resource_id}; "
+                "nothing changed.",
+                messages.WARNING,
+            )
+        return back
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -25,7 +25,7 @@ from resources.admin.decisions import (
     decision_page,
 )
 from resources.admin.forms import MergeForm, ResourceAdminForm
-from resources.models import Flag, FlagStatus, Resource, Status
+from resources.models import Flag, FlagStatus, Resource, ResourceLink, Status
 from resources.moderation import (
     approve_resource,
     find_possible_duplicates,
@@ -75,6 +75,34 @@ class TagFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(tags__slug=self.value())
         return queryset
+
+
+class ResourceLinkInline(admin.TabularInline):
+    """The resource's alternate links: listed, and removed by ticking "Delete". They are
+    added from an import batch's "same as #N" lines."""
+
+    model = ResourceLink
+    fk_name = "resource"
+    extra = 0
+    fields = ("url", "label", "added_by_name", "import_batch", "source_line", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = "alternate links (also at)"
+
+    @admin.display(description="added by")
+    def added_by_name(self, obj: ResourceLink) -> str:
+        return obj.added_by.username if obj.added_by else "—"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("added_by", "import_batch")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("resources.change_resource")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("resources.change_resource")
 
 
 class FlagInline(admin.TabularInline):
@@ -195,7 +223,7 @@ class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
             },
         ),
     )
-    inlines = (FlagInline,)
+    inlines = (ResourceLinkInline, FlagInline)
     actions = ("approve_selected", "reject_selected", "archive_selected", "merge_selected")
 
     def get_queryset(self, request):

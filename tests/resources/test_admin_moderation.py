@@ -84,6 +84,10 @@ def form_data(resource, **changes) -> dict:
         "flags-INITIAL_FORMS": 0,
         "flags-MIN_NUM_FORMS": 0,
         "flags-MAX_NUM_FORMS": 1000,
+        "alternate_links-TOTAL_FORMS": 0,
+        "alternate_links-INITIAL_FORMS": 0,
+        "alternate_links-MIN_NUM_FORMS": 0,
+        "alternate_links-MAX_NUM_FORMS": 1000,
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}

@@ -151,6 +151,10 @@ def test_the_admin_form_folds_tags_when_a_moderator_edits_a_resource(client):
             "flags-INITIAL_FORMS": 0,
             "flags-MIN_NUM_FORMS": 0,
             "flags-MAX_NUM_FORMS": 1000,
+            "alternate_links-TOTAL_FORMS": 0,
+            "alternate_links-INITIAL_FORMS": 0,
+            "alternate_links-MIN_NUM_FORMS": 0,
+            "alternate_links-MAX_NUM_FORMS": 1000,
         },
     )
     assert response.status_code == 302

@@ -215,6 +215,10 @@ MATRIX: dict[str, list[tuple[str, tuple]]] = {
     "admin/resources/importbatch/<path:object_id>/change/": [
         ("/admin/resources/importbatch/{batch}/change/", admin(200, 200))  # read-only fields
     ],
+    # Keeping a "same as #N" line as an alternate link: POST only.
+    "admin/resources/importbatch/<path:object_id>/keep-link/": [
+        ("/admin/resources/importbatch/{batch}/keep-link/", admin(405, 405))
+    ],
     "admin/roadmap/section/": [("/admin/roadmap/section/", admin(200, 200))],
     "admin/roadmap/section/add/": [("/admin/roadmap/section/add/", admin(200, 200))],
     "admin/roadmap/section/<path:object_id>/change/": [
@@ -305,6 +309,7 @@ STATE_CHANGING: set[str] = {
     "admin/resources/importbatch/",
     "admin/resources/importbatch/add/",
     "admin/resources/importbatch/<path:object_id>/change/",
+    "admin/resources/importbatch/<path:object_id>/keep-link/",
     "admin/roadmap/section/",
     "admin/roadmap/section/add/",
     "admin/roadmap/section/<path:object_id>/change/",
