@@ -25,6 +25,7 @@ from resources.models import (
     ImportBatch,
     ProgressState,
     Resource,
+    ResourceLink,
     Status,
     Vote,
 )
@@ -123,6 +124,14 @@ def fill_every_model() -> None:
         link_final_url="https://madewithml.com/",
     )
     other = ResourceFactory(section=tools, tags=["mlops"], cost="paid", is_affiliated=True)
+    ResourceLink.objects.create(
+        resource=approved,
+        url="https://github.com/GokuMohandas/Made-With-ML",
+        normalized_url="https://github.com/gokumohandas/made-with-ml",
+        label="Repository — ü",
+        added_by=moderator,
+        import_batch=ImportBatch.objects.get(),
+    )
     services.cast_vote(user=zoe, resource=approved, value=Vote.UP)
     services.cast_vote(user=root, resource=approved, value=Vote.DOWN)
     services.cast_vote(user=zoe, resource=other, value=Vote.DOWN)

@@ -17,6 +17,14 @@ def tab_to(page: Page, target, limit: int = 200) -> None:
     raise AssertionError("Tab never reached the control")
 
 
+def settled(page: Page) -> None:
+    """Wait until htmx has finished a swap (and bound the new buttons): a key pressed sooner
+    reaches a button htmx has not taken over yet, and the browser submits its form itself."""
+    expect(
+        page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    ).to_have_count(0)
+
+
 def done_of(done: int, total: int) -> re.Pattern:
     """A progress bar's text: "Your progress in <section>: 1 of 5 done"."""
     return re.compile(f": {done} of {total} done$")
@@ -48,11 +56,13 @@ def test_a_keyboard_vote_keeps_the_focus_and_is_announced(live_server, signed_in
     expect(up).to_have_attribute("aria-pressed", "true")  # swapped in place by htmx
     expect(status).to_have_text("Voted up, score 1")
     assert is_focused(up)
+    settled(page)
 
     page.keyboard.press("Enter")  # pressing it again takes the vote back
     expect(up).to_have_attribute("aria-pressed", "false")
     expect(status).to_have_text("Vote withdrawn, score 0")
     assert is_focused(up)
+    settled(page)
 
     down = card.get_by_role("button", name=re.compile("^Vote down"))
     page.keyboard.press("Shift+Tab")  # nothing else of the card got in the way
