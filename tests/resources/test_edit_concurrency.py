@@ -1,15 +1,13 @@
 """Two moderators accepting edits of one resource at the same moment (PostgreSQL)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from resources.models import EditProposal, ModerationAction, ModerationEvent, ProposalStatus
 from resources.moderation import ModerationError, accept_proposal
 from resources.services import propose_edit
 from tests.factories import ResourceFactory, VerifiedUserFactory
+from tests.resources.concurrency import run_concurrently
 from tests.resources.moderation_factories import make_moderator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
@@ -19,22 +17,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real row locks and parallel writers need PostgreSQL")
-
-
-def run_concurrently(jobs) -> list:
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            barrier.wait(timeout=10)
-            return job()
-        except ModerationError as error:
-            return error
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def proposals_of_one_resource(**changes_by_reader):

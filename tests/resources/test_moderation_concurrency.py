@@ -1,10 +1,7 @@
 """Moderators deciding at the same moment: the row locks keep every decision single."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from resources.models import Flag, FlagStatus, ModerationAction, ModerationEvent, Resource, Vote
 from resources.moderation import (
@@ -15,6 +12,7 @@ from resources.moderation import (
     merge_resources,
 )
 from tests.factories import ResourceFactory, UserFactory, VoteFactory
+from tests.resources.concurrency import run_concurrently
 from tests.resources.moderation_factories import (
     FlagFactory,
     SuggestionFactory,
@@ -28,23 +26,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real row locks and parallel writers need PostgreSQL")
-
-
-def run_concurrently(jobs) -> list:
-    """Start every job at once; return each one's result or the ModerationError it raised."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            barrier.wait(timeout=10)
-            return job()
-        except ModerationError as error:
-            return error
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def test_moderators_approving_the_same_suggestion_at_once_record_one_decision():
