@@ -397,19 +397,22 @@ def lua(value) -> str:
     return "{" + ", ".join(lua(item) for item in value) + "}"
 
 
-def run_wrk(port: int, config: dict, seconds: int, args) -> dict:
-    """One wrk run of `seconds`; returns what bench/wrk.lua's done() printed, plus its CPU."""
-    config_path = args.var_dir / "wrk-config.lua"
+def run_wrk(
+    port: int, config: dict, seconds: int, args, *, script: Path = WRK_SCRIPT, folder=None
+) -> dict:
+    """One wrk run of `seconds` with `script` (bench/wrk.lua); returns what its done() printed.
+    Runs at the same moment need a `folder` each, for their config files."""
+    config_path = (folder or args.var_dir) / "wrk-config.lua"
     config_path.write_text(f"return {lua(config)}\n")
     connections = str(config["connections"])
     command = ["wrk", "-t", connections, "-c", connections, "-d", f"{seconds}s"]
-    command += ["--timeout", f"{args.client_timeout}s", "-s", str(WRK_SCRIPT)]
+    command += ["--timeout", f"{args.client_timeout}s", "-s", str(script)]
     finished = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
         [*command, f"http://{HOST}:{port}/"],
         env={**os.environ, "BENCH_WRK_CONFIG": str(config_path)},
         capture_output=True,
         text=True,
-        timeout=seconds + args.client_timeout + 30,
+        timeout=seconds + args.client_timeout + 60,
         check=False,
     )
     lines = [line for line in finished.stdout.splitlines() if line.startswith("BENCH_JSON ")]

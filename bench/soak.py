@@ -64,24 +64,12 @@ def drive(server: run.Server, config: dict, seconds: int, args, out: dict, key: 
     """One wrk process of soak.lua against one server; its BENCH_JSON line lands in out[key]."""
     folder = args.var_dir / f"soak-{server.port}"
     folder.mkdir(parents=True, exist_ok=True)
-    config_path = folder / "wrk-config.lua"
-    config_path.write_text(f"return {run.lua(config)}\n")
-    connections = str(config["connections"])
-    command = ["wrk", "-t", connections, "-c", connections, "-d", f"{seconds}s"]
-    command += ["--timeout", f"{args.client_timeout}s", "-s", str(SOAK_SCRIPT)]
-    finished = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
-        [*command, f"http://{run.HOST}:{server.port}/"],
-        env={**os.environ, "BENCH_WRK_CONFIG": str(config_path)},
-        capture_output=True,
-        text=True,
-        timeout=seconds + args.client_timeout + 60,
-        check=False,
-    )
-    lines = [line for line in finished.stdout.splitlines() if line.startswith("BENCH_JSON ")]
-    if finished.returncode or not lines:
-        out[key] = {"failed": f"wrk exited {finished.returncode}: {finished.stderr.strip()}"}
-        return
-    out[key] = json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    try:
+        out[key] = run.run_wrk(
+            server.port, config, seconds, args, script=SOAK_SCRIPT, folder=folder
+        )
+    except RuntimeError as error:
+        out[key] = {"failed": str(error)}
 
 
 def tallies(target) -> dict:

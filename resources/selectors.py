@@ -79,10 +79,8 @@ def reader_state(resources, user) -> str:
     readers get whole pages from the page cache instead)."""
     if not user.is_authenticated:
         return ""
-    return ",".join(
-        f"{resource.pk}:{resource.score}:{resource.my_vote}:{resource.my_progress}"
-        f":{int(resource.submitted_by_id == user.pk)}"
-        for resource in resources
+    return _state_key(
+        ((r.pk, r.score, r.my_vote, r.my_progress, r.submitted_by_id) for r in resources), user
     )
 
 
@@ -94,9 +92,18 @@ def reader_state_of(cards: QuerySet[Resource], user) -> str:
     rows = cards.values_list(
         "pk", "upvotes", "downvotes", "my_vote", "my_progress", "submitted_by_id"
     )
+    return _state_key(
+        ((pk, up - down, vote, progress, owner) for pk, up, down, vote, progress, owner in rows),
+        user,
+    )
+
+
+def _state_key(rows, user) -> str:
+    """One "id:score:vote:progress:own" entry a card, from (pk, score, vote, progress,
+    submitted_by_id) rows: the same key whether the cards were read or not."""
     return ",".join(
-        f"{pk}:{up - down}:{vote}:{progress}:{int(owner == user.pk)}"
-        for pk, up, down, vote, progress, owner in rows
+        f"{pk}:{score}:{vote}:{progress}:{int(owner == user.pk)}"
+        for pk, score, vote, progress, owner in rows
     )
 
 
