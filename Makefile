@@ -47,6 +47,9 @@ soak: install-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
+faults: install-dev
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

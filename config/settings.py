@@ -134,10 +134,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches, three jobs kept apart so that one cannot wipe another's keys:
+# Caches, two jobs kept apart so that one cannot wipe another's keys:
 # - "default": allauth's rate-limit counters (failed sign-ins, resets) and small shared reads
 #   (the section tree). Nothing evicts it: a flood of pages must not reset a lockout.
-# - "sessions": the cached half of cached_db sessions (Redis only); a miss reads the database.
 # - "pages": anonymous readers' whole pages, emptied after every change they can see
 #   (core/cache.py), and evicted under memory pressure.
 # With Redis, "pages" lives on a server of its own (REDIS_PAGES_URL, LRU eviction) and the
@@ -147,15 +146,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (django-redis keeps one Redis client per server; Django's own Redis backend builds one
 # per call, which costs more than serving a cached page.)
 #
-# When the cache is down: pages are drawn uncached, sessions come from the database, and
-# the section tree is computed afresh (core/cache.py); the forms guarded by rate limits
-# (sign-in, sign-up, password reset) answer 503 (core/middleware.py), failing closed.
+# When the cache is down: pages are drawn uncached, sessions are untouched (they live in
+# the database), and the section tree is computed afresh (core/cache.py); the forms guarded
+# by rate limits (sign-in, sign-up, password reset) answer 503 (core/middleware.py), failing
+# closed.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    # Sessions are read from Redis and written through to the database, so a Redis restart
-    # signs nobody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    SESSION_CACHE_ALIAS = "sessions"
+    # Sessions stay in the database (Django's default engine), not read through Redis: a
+    # copy in the cache outlives a sign-out made while Redis is down, and comes back with it.
     _redis = urlsplit(REDIS_URL)
     _pages_db = int(_redis.path.strip("/") or 0) + 1
     REDIS_PAGES_URL = env.str(
@@ -169,12 +167,6 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mlops",
             "OPTIONS": _redis_timeouts,
-        },
-        "sessions": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "mlops",
-            "OPTIONS": {**_redis_timeouts, "IGNORE_EXCEPTIONS": True},
         },
         "pages": {
             "BACKEND": "django_redis.cache.RedisCache",

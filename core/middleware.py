@@ -56,6 +56,16 @@ class ServiceUnavailableMiddleware:
         return response
 
 
+def _user_id(request) -> int | None:
+    """Who asked, if that can be told: reading the user may need the database, and a request
+    that failed because the database is down is logged all the same."""
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else None
+    except UNAVAILABLE_ERRORS:
+        return None
+
+
 class RequestLogMiddleware:
     """Log one line per request with its method, path, status and duration."""
 
@@ -66,7 +76,6 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
-        user = getattr(request, "user", None)
         request_logger.info(
             "%s %s %s %.2fms",
             request.method,
@@ -78,7 +87,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": _user_id(request),
                 "remote_addr": request.META.get("REMOTE_ADDR", ""),
             },
         )

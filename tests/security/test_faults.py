@@ -2,6 +2,7 @@
 rows and answers with a page that says so; a cache that is down (Redis stopped, its table
 missing) leaves pages working, and the rate-limited forms fail closed."""
 
+import os
 import re
 import runpy
 from contextlib import contextmanager
@@ -209,3 +210,35 @@ def test_page_floods_cannot_evict_counters_in_the_redis_layout(monkeypatch):
     assert '"noeviction"' in servers["redis"]
     assert '"allkeys-lru"' in servers["redis-pages"]
     assert "REDIS_PAGES_URL: redis://redis-pages:6379/0" in compose
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a Redis server")
+def test_a_sign_out_made_while_redis_is_down_still_holds_when_it_is_back(settings, monkeypatch):
+    """No copy of the session in Redis can outlive the sign-out and come back with it."""
+    redis_up = layout(monkeypatch, REDIS_URL=os.environ["REDIS_URL"])
+    use(settings, redis_up)
+    reader = Client()
+    reader.force_login(VerifiedUserFactory(username="reader"))
+    assert reader.get("/me/learning/").status_code == 200  # read, and cached if ever
+    copied = reader.cookies[settings.SESSION_COOKIE_NAME].value  # as a thief would keep it
+
+    use(settings, layout(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0"))
+    assert reader.post("/accounts/logout/").status_code == 302
+
+    use(settings, redis_up)
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = copied
+    assert thief.get("/me/learning/").status_code == 302  # to the sign-in page
+
+
+def test_a_vote_refused_because_the_sessions_cannot_be_read_is_a_logged_503(client, caplog):
+    """The request log reads who asked; with the database down that must not turn the 503 page
+    into a 500, nor lose the request's log line."""
+    resource = ResourceFactory()
+    client.force_login(VerifiedUserFactory(username="reader"))
+    with database_fails_at(r"django_session|accounts_user"), caplog.at_level("INFO"):
+        response = client.post(f"/resources/{resource.pk}/vote/", {"value": "up"})
+    assert_unavailable_page(response)
+    logged = [r for r in caplog.records if r.name == "mlops.request"]
+    assert [(r.method, r.status, r.user_id) for r in logged] == [("POST", 503, None)]
+    assert not Vote.objects.exists()
