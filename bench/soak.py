@@ -173,7 +173,18 @@ def soak(target, args) -> dict:
         memory_start = memory(servers)
         log(f"soak: {args.connections} connections on {len(servers)} servers, {args.duration} s")
         started = time.monotonic()
+        series: list[dict] = []
+        done = threading.Event()
+
+        def sample() -> None:  # RSS every --sample seconds: growth, or a level it settles at
+            while not done.wait(args.sample):
+                series.append({"at_s": round(time.monotonic() - started), **memory(servers)})
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         everyone(args.duration, "soak-")
+        done.set()
+        sampler.join()
         elapsed = time.monotonic() - started
         memory_end = memory(servers)
         for server in servers:
@@ -207,6 +218,7 @@ def soak(target, args) -> dict:
         "p99_ms": max((part.get("p99_us", 0) / 1000 for part in soaked), default=None),
         "rss_mib_start": memory_start,
         "rss_mib_end": memory_end,
+        "rss_mib_series": series,
         "tallies": tallies(target),
         "server_log_tracebacks": sum(
             s.log_path.read_text(errors="replace").count("Traceback") for s in servers
@@ -236,8 +248,20 @@ def markdown(report: dict) -> str:
         "| worker (port/pid) | RSS after warm-up MiB | RSS at the end MiB |",
         "|---|---:|---:|",
     ]
+    series = report.get("rss_mib_series", [])
     for name, start in report["rss_mib_start"].items():
         lines.append(f"| {name} | {start} | {report['rss_mib_end'].get(name, '–')} |")
+    if series:
+        names = list(report["rss_mib_start"])
+        lines += [
+            "",
+            "| seconds into the soak | " + " | ".join(f"{name} MiB" for name in names) + " |",
+            "|---:|" + "---:|" * len(names),
+        ]
+        lines += [
+            f"| {point['at_s']} | " + " | ".join(str(point.get(n, "–")) for n in names) + " |"
+            for point in series
+        ]
     return "\n".join(lines)
 
 
@@ -256,6 +280,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--duration", type=int, default=300, help="seconds (default 5 minutes)")
     parser.add_argument("--warmup", type=int, default=20, help="seconds before the RSS baseline")
+    parser.add_argument("--sample", type=int, default=30, help="seconds between RSS readings")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", type=int, default=2, help="gunicorn servers, 1 worker each")
     parser.add_argument("--vote-share", type=float, default=0.2)

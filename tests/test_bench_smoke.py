@@ -365,6 +365,7 @@ def test_a_short_soak_on_two_servers_ends_without_errors_and_with_exact_tallies(
     path, _ = tiny_data_set
     flags = ["--sqlite-path", str(path), "--var-dir", str(tmp_path), "--results-dir", str(tmp_path)]
     flags += ["--duration", "3", "--warmup", "1", "--connections", "4", "--threads", "2"]
+    flags += ["--sample", "1"]
 
     assert soak.main([*flags, *TINY_FLAGS]) == 0
 
@@ -374,4 +375,6 @@ def test_a_short_soak_on_two_servers_ends_without_errors_and_with_exact_tallies(
     assert report["tallies"]["wrong_tally_count"] == 0
     assert report["tallies"]["upvotes"] == report["tallies"]["up_vote_rows"]
     assert len(report["servers"]) == 2 and len(report["rss_mib_end"]) == 2
-    assert "| worker (port/pid) |" in capsys.readouterr().out
+    assert report["rss_mib_series"] and len(report["rss_mib_series"][0]) == 3  # at_s, 2 workers
+    printed = capsys.readouterr().out
+    assert "| worker (port/pid) |" in printed and "| seconds into the soak |" in printed

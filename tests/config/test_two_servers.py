@@ -75,12 +75,12 @@ def start_server(port: int, tmp_path: Path) -> subprocess.Popen:
 
 
 def wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+        try:  # a loaded machine can take seconds over the first request, which loads the app
+            if requests.get(base + "/healthz", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise AssertionError(f"{base} did not come up")
