@@ -168,7 +168,11 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "sorts": SORTS,
         "show_progress": show_progress,
         "reader_state": SimpleLazyObject(lambda: f"{reader_state_of(cards, user)};{done}"),
-        "went_on_to": readers_went_on_to(node.section),
+        "progress_key": done,
+        # From the related-resource table that `compute_related` fills: the same for everyone.
+        "went_on_to": kept_with_pages(
+            f"went-on-to:{node.section.id}", lambda: list(readers_went_on_to(node.section))
+        ),
     }
 
 

@@ -354,3 +354,23 @@ def test_addresses_with_known_parameters_are_stored(client, resource):
     client.get("/resources/?q=title&sort=new&page=1")
     retitle_silently(resource)
     assert "Changed title" not in client.get("/resources/?q=title&sort=new&page=1").content.decode()
+
+
+def test_a_signed_in_readers_contents_follow_their_progress_at_once(
+    client, section, django_capture_on_commit_callbacks
+):
+    """The contents of a topic (its sub-topics with done counts) are a shared fragment too,
+    keyed by the reader's done counts."""
+    child = SectionFactory(parent=section, slug="serving", title="Serving")
+    inside = ResourceFactory(section=child)
+    reader, other = VerifiedUserFactory(username="reader"), VerifiedUserFactory(username="other")
+    count = '<span data-done-of="serving">{}</span>/1'
+    client.force_login(other)
+    assert count.format(0) in client.get(section.get_absolute_url()).content.decode()
+    client.force_login(reader)
+    assert count.format(0) in client.get(section.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_progress(user=reader, resource=inside, state="done")
+    assert count.format(1) in client.get(section.get_absolute_url()).content.decode()
+    client.force_login(other)
+    assert count.format(0) in client.get(section.get_absolute_url()).content.decode()
