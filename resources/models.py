@@ -59,6 +59,24 @@ CARD_LIST_DEFERRED = (
     "link_final_url",
 )
 
+# What the JSON API shows of a resource and its section.
+API_FIELDS = (
+    "title",
+    "url",
+    "description",
+    "description_html",
+    "resource_type",
+    "cost",
+    "level",
+    "provider",
+    "upvotes",
+    "downvotes",
+    "wilson_score",
+    "approved_at",
+    "section__slug",
+    "section__title",
+)
+
 
 class ResourceQuerySet(models.QuerySet):
     def approved(self) -> "ResourceQuerySet":
@@ -75,6 +93,15 @@ class ResourceQuerySet(models.QuerySet):
         """What a card in a list shows and no more: no related rows, no unused long text."""
         return self.defer(*CARD_LIST_DEFERRED).prefetch_related(
             Prefetch("tags", to_attr="tag_list")
+        )
+
+    def for_api(self) -> "ResourceQuerySet":
+        """The columns the JSON API serialises (resources/api.py resource_data) and no more:
+        the section's slug and title, not its prose; no submitter."""
+        return (
+            self.select_related("section")
+            .only(*API_FIELDS)
+            .prefetch_related(Prefetch("tags", to_attr="tag_list"))
         )
 
     def with_user_vote(self, user) -> "ResourceQuerySet":
