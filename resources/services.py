@@ -425,20 +425,18 @@ VOTE_READ = (
 # The vote row's change and the tallies' compare-and-set, written out for the same reason:
 # the ORM's filter().update() with F() and create() cost four times the Python time of a
 # cursor's execute(). Nothing listens to Vote's signals, which these do not send.
+VOTES, RESOURCES = (connection.ops.quote_name(model._meta.db_table) for model in (Vote, Resource))
 VOTE_INSERT = (
-    f"INSERT INTO {Vote._meta.db_table}"  # noqa: S608
+    f"INSERT INTO {VOTES}"  # noqa: S608
     " (user_id, resource_id, value, created_at, updated_at) VALUES (%s, %s, %s, %s, %s)"
 )
 VOTE_SWITCH = (
-    f"UPDATE {Vote._meta.db_table} SET value = %s, updated_at = %s"  # noqa: S608
+    f"UPDATE {VOTES} SET value = %s, updated_at = %s"  # noqa: S608
     " WHERE user_id = %s AND resource_id = %s AND value = %s"
 )
-VOTE_DELETE = (
-    f"DELETE FROM {Vote._meta.db_table}"  # noqa: S608
-    " WHERE user_id = %s AND resource_id = %s AND value = %s"
-)
+VOTE_DELETE = f"DELETE FROM {VOTES} WHERE user_id = %s AND resource_id = %s AND value = %s"  # noqa: S608
 TALLIES_MOVE = (
-    f"UPDATE {Resource._meta.db_table}"  # noqa: S608
+    f"UPDATE {RESOURCES}"  # noqa: S608
     " SET upvotes = upvotes + %s, downvotes = downvotes + %s, wilson_score = %s, hot_score = %s"
     " WHERE id = %s AND upvotes = %s AND downvotes = %s"
 )
