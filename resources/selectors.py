@@ -74,21 +74,12 @@ def reader_context(user) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
-def reader_state(resources, user) -> str:
-    """What cards of `resources` show that may change while the catalogue does not: their
-    order and scores (votes do not empty the cache), and the reader's votes, progress and own
-    suggestions among them. Signed-in readers' cached card lists are keyed by it (anonymous
-    readers get whole pages from the page cache instead)."""
-    if not user.is_authenticated:
-        return ""
-    return _state_key(
-        ((r.pk, r.score, r.my_vote, r.my_progress, r.submitted_by_id) for r in resources), user
-    )
-
-
 def reader_state_of(cards: QuerySet[Resource], user) -> str:
-    """reader_state() of cards not read yet, in one narrow query: a cached card list then
-    costs no card read."""
+    """What `cards` show that may change while the catalogue does not: their order and
+    scores (votes do not empty the cache), and the reader's votes, progress and own
+    suggestions among them, in one narrow query. Signed-in readers' cached card lists are
+    keyed by it, so a cached list costs no card read (anonymous readers get whole pages
+    from the page cache instead)."""
     if not user.is_authenticated:
         return ""
     rows = cards.values_list(
@@ -102,7 +93,7 @@ def reader_state_of(cards: QuerySet[Resource], user) -> str:
 
 def _state_key(rows, user) -> str:
     """One "id:score:vote:progress:own" entry a card, from (pk, score, vote, progress,
-    submitted_by_id) rows: the same key whether the cards were read or not."""
+    submitted_by_id) rows."""
     return ",".join(
         f"{pk}:{score}:{vote}:{progress}:{int(owner == user.pk)}"
         for pk, score, vote, progress, owner in rows
