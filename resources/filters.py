@@ -153,11 +153,10 @@ class ResourceFilter(django_filters.FilterSet):
         if hasattr(data, "getlist"):
             data = without_empty_choices(data)
         super().__init__(data, *args, **kwargs)
-        self.tree = section_tree()
-        self.filters["section"].extra["choices"] = [
-            (node.section.slug, ("— " * node.depth) + node.section.title)
-            for node in flatten(self.tree)
-        ]
+        # A function, which copying the form's fields keeps as it is (a bound method would
+        # be copied with the filter set): the section tree is read only when the choices
+        # are, for a section asked for or the form drawn.
+        self.filters["section"].extra["choices"] = lambda: self.section_choices()
         # Any tag slug is acceptable; unknown ones simply match nothing.
         requested = self.data.getlist("tag") if hasattr(self.data, "getlist") else []
         self.filters["tag"].extra["choices"] = [
@@ -167,11 +166,24 @@ class ResourceFilter(django_filters.FilterSet):
         if ignore_invalid and hasattr(self.data, "getlist"):
             self.data = self.without_invalid_choices(self.data)
 
+    @cached_property
+    def tree(self):
+        return section_tree()
+
+    def section_choices(self) -> list[tuple[str, str]]:
+        return [
+            (node.section.slug, ("— " * node.depth) + node.section.title)
+            for node in flatten(self.tree)
+        ]
+
     def without_invalid_choices(self, data):
         data = data.copy()
         for name in CHOICE_PARAMETERS:
-            known = {str(value) for value, _ in self.filters[name].extra["choices"]}
             values = data.getlist(name)
+            if not any(values):
+                continue
+            choices = self.filters[name].extra["choices"]
+            known = {str(value) for value, _ in (choices() if callable(choices) else choices)}
             if unknown := [value for value in values if value and value not in known]:
                 label = self.filters[name].label
                 self.ignored.extend((label, value) for value in unknown)

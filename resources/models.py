@@ -59,6 +59,24 @@ CARD_LIST_DEFERRED = (
     "link_final_url",
 )
 
+# What the JSON API shows of a resource and its section.
+API_FIELDS = (
+    "title",
+    "url",
+    "description",
+    "description_html",
+    "resource_type",
+    "cost",
+    "level",
+    "provider",
+    "upvotes",
+    "downvotes",
+    "wilson_score",
+    "approved_at",
+    "section__slug",
+    "section__title",
+)
+
 
 class ResourceQuerySet(models.QuerySet):
     def approved(self) -> "ResourceQuerySet":
@@ -76,6 +94,12 @@ class ResourceQuerySet(models.QuerySet):
         return self.defer(*CARD_LIST_DEFERRED).prefetch_related(
             Prefetch("tags", to_attr="tag_list")
         )
+
+    def for_api(self) -> "ResourceQuerySet":
+        """The columns the JSON API serialises (resources/api.py resource_data) and no more:
+        the section's slug and title, not its prose; no submitter. The tags' names come
+        from resources.selectors.with_tag_names."""
+        return self.select_related("section").only(*API_FIELDS)
 
     def with_user_vote(self, user) -> "ResourceQuerySet":
         """Annotate `my_vote`: the user's +1/-1 on each resource, 0 when none or anonymous."""

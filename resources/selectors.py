@@ -1,13 +1,15 @@
 """What the catalogue's pages read: the section tree, popular tags, the explorer's results,
 members' contributions. The roadmap app draws its pages from these."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from accounts.permissions import has_verified_email
 from core.cache import cached, clear_pages, forget, kept_with_pages
@@ -72,21 +74,12 @@ def reader_context(user) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
-def reader_state(resources, user) -> str:
-    """What cards of `resources` show that may change while the catalogue does not: their
-    order and scores (votes do not empty the cache), and the reader's votes, progress and own
-    suggestions among them. Signed-in readers' cached card lists are keyed by it (anonymous
-    readers get whole pages from the page cache instead)."""
-    if not user.is_authenticated:
-        return ""
-    return _state_key(
-        ((r.pk, r.score, r.my_vote, r.my_progress, r.submitted_by_id) for r in resources), user
-    )
-
-
 def reader_state_of(cards: QuerySet[Resource], user) -> str:
-    """reader_state() of cards not read yet, in one narrow query: a cached card list then
-    costs no card read."""
+    """What `cards` show that may change while the catalogue does not: their order and
+    scores (votes do not empty the cache), and the reader's votes, progress and own
+    suggestions among them, in one narrow query. Signed-in readers' cached card lists are
+    keyed by it, so a cached list costs no card read (anonymous readers get whole pages
+    from the page cache instead)."""
     if not user.is_authenticated:
         return ""
     rows = cards.values_list(
@@ -100,11 +93,27 @@ def reader_state_of(cards: QuerySet[Resource], user) -> str:
 
 def _state_key(rows, user) -> str:
     """One "id:score:vote:progress:own" entry a card, from (pk, score, vote, progress,
-    submitted_by_id) rows: the same key whether the cards were read or not."""
+    submitted_by_id) rows."""
     return ",".join(
         f"{pk}:{score}:{vote}:{progress}:{int(owner == user.pk)}"
         for pk, score, vote, progress, owner in rows
     )
+
+
+def with_tag_names(resources: list[Resource]) -> list[Resource]:
+    """Set `tag_names` on each resource: its tags' names in alphabetical order, read in one
+    query of plain pairs (no Tag objects, for the API's pages of up to 100)."""
+    names = defaultdict(list)
+    if resources:
+        rows = TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(Resource),
+            object_id__in=[resource.pk for resource in resources],
+        ).values_list("object_id", "tag__name")
+        for object_id, name in rows:
+            names[object_id].append(name)
+    for resource in resources:
+        resource.tag_names = sorted(names[resource.pk], key=str.casefold)
+    return resources
 
 
 def cards_for(user) -> QuerySet[Resource]:

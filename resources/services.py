@@ -422,6 +422,24 @@ VOTE_READ = (
     f" WHERE user_id = %s AND resource_id = {Resource._meta.db_table}.id) AS old_vote"
     f" FROM {Resource._meta.db_table} WHERE id = %s"
 )
+# The vote row's change and the tallies' compare-and-set, written out for the same reason:
+# the ORM's filter().update() with F() and create() cost four times the Python time of a
+# cursor's execute(). Nothing listens to Vote's signals, which these do not send.
+VOTES, RESOURCES = (connection.ops.quote_name(model._meta.db_table) for model in (Vote, Resource))
+VOTE_INSERT = (
+    f"INSERT INTO {VOTES}"  # noqa: S608
+    " (user_id, resource_id, value, created_at, updated_at) VALUES (%s, %s, %s, %s, %s)"
+)
+VOTE_SWITCH = (
+    f"UPDATE {VOTES} SET value = %s, updated_at = %s"  # noqa: S608
+    " WHERE user_id = %s AND resource_id = %s AND value = %s"
+)
+VOTE_DELETE = f"DELETE FROM {VOTES} WHERE user_id = %s AND resource_id = %s AND value = %s"  # noqa: S608
+TALLIES_MOVE = (
+    f"UPDATE {RESOURCES}"  # noqa: S608
+    " SET upvotes = upvotes + %s, downvotes = downvotes + %s, wilson_score = %s, hot_score = %s"
+    " WHERE id = %s AND upvotes = %s AND downvotes = %s"
+)
 # Each failed attempt means another vote on the same resource went through, so a few suffice.
 VOTE_ATTEMPTS = 50
 
@@ -449,7 +467,8 @@ def cast_vote(*, user, resource: Resource | int, value: int) -> VoteResult:
 
 def _try_vote(*, user, pk: int, value: int) -> VoteResult | None:
     """One attempt at a vote: None when a concurrent vote by the same user came first."""
-    found = list(Resource.objects.raw(VOTE_READ, [user.pk, int(pk)]))
+    pk = int(pk)
+    found = list(Resource.objects.raw(VOTE_READ, [user.pk, pk]))
     if not found:
         raise Resource.DoesNotExist("No such resource.")
     current = found[0]
@@ -459,14 +478,14 @@ def _try_vote(*, user, pk: int, value: int) -> VoteResult | None:
         raise NotAllowed("You cannot vote on your own suggestion.")
     old = current.old_vote or 0
     new = 0 if old == value else value
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     # The write names the value it read, so that it does nothing if that changed meanwhile.
-    mine = Vote.objects.filter(user_id=user.pk, resource_id=pk, value=old)
     if not old:
-        Vote.objects.create(user_id=user.pk, resource_id=pk, value=new)  # IntegrityError if raced
+        _execute(VOTE_INSERT, [user.pk, pk, new, now, now])  # IntegrityError if raced
     elif not new:
-        if not mine.delete()[0]:
+        if not _execute(VOTE_DELETE, [user.pk, pk, old]):
             return None
-    elif not mine.update(value=new, updated_at=timezone.now()):
+    elif not _execute(VOTE_SWITCH, [new, now, user.pk, pk, old]):
         return None
     up = (new == Vote.UP) - (old == Vote.UP)
     down = (new == Vote.DOWN) - (old == Vote.DOWN)
@@ -483,13 +502,22 @@ def _move_tallies(resource: Resource, *, up: int, down: int) -> bool:
         "wilson_score": wilson_lower_bound(upvotes, downvotes),
         "hot_score": hot_score(upvotes, downvotes, resource.approved_at),
     }
-    moved = Resource.objects.filter(
-        pk=resource.pk, upvotes=resource.upvotes, downvotes=resource.downvotes
-    ).update(upvotes=F("upvotes") + up, downvotes=F("downvotes") + down, **scores)
+    moved = _execute(
+        TALLIES_MOVE,
+        [up, down, scores["wilson_score"], scores["hot_score"]]
+        + [resource.pk, resource.upvotes, resource.downvotes],
+    )
     if moved:
         resource.upvotes, resource.downvotes = upvotes, downvotes
         resource.wilson_score, resource.hot_score = scores["wilson_score"], scores["hot_score"]
     return bool(moved)
+
+
+def _execute(sql: str, params: list) -> int:
+    """Run one written-out statement; how many rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def flag_resource(*, user, resource: Resource, reason: str, note: str = "") -> Flag:

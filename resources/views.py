@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.permissions import verified_email_required_or_explain
@@ -370,7 +370,11 @@ def explorer(request, tag_slug=None):
     context = {
         "filter": filterset,
         "page": page,
-        "reader_state": selectors.reader_state(page.object_list, request.user),
+        # The cards are read only when they are drawn: not when a signed-in reader's cached
+        # card list (keyed by reader_state, one narrow query) is still good.
+        "reader_state": SimpleLazyObject(
+            lambda: selectors.reader_state_of(page.object_list, request.user)
+        ),
         "results_key": results_key,
         # What decides the filter form: the values it shows (the address's other parameters
         # do not matter).
