@@ -28,6 +28,7 @@ from bench.target import (
     prepare,
     sqlite_target,
 )
+from resources.normalize import normalize_url
 from resources.scoring import wilson_lower_bound
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,25 @@ def test_generator_builds_a_consistent_data_set_and_reuses_it(tiny_data_set):
         prepare(target, dataset_params(SimpleNamespace(**TINY)), regenerate=False, log=print)
         == "reuse"
     )
+
+
+def test_generated_resources_are_stored_as_a_new_approved_resource_would_be(tiny_data_set):
+    path, _ = tiny_data_set
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT url, normalized_url, created_at, approved_at, status, merged_into_id "
+            "FROM resources_resource ORDER BY id DESC LIMIT ?",  # the generated ones come last
+            [TINY["resources"]],
+        ).fetchall()
+        next_id = db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'resources_resource'"
+        ).fetchone()[0]
+        biggest = db.execute("SELECT MAX(id) FROM resources_resource").fetchone()[0]
+
+    assert all(normalized == normalize_url(url) for url, normalized, *_ in rows)
+    assert all(created == approved for _, _, created, approved, *_ in rows)
+    assert {(status, merged) for *_, status, merged in rows} == {("approved", None)}
+    assert next_id == biggest
 
 
 def test_the_same_seed_gives_the_same_data_set(tiny_data_set, tmp_path):
