@@ -126,7 +126,6 @@ TOPICS = (
 )  # fmt: skip
 BATCH = 2000
 DESCRIPTIONS = 3000
-TITLES = 2000  # catch phrases, and as many sentences
 
 
 def batched(items, size: int = BATCH):
@@ -265,8 +264,11 @@ def make_resources(
     companies = [fake.company() for _ in range(300)]
     people = [fake.name() for _ in range(300)]
     domains = [fake.domain_name() for _ in range(200)]
-    phrases = [fake.catch_phrase() for _ in range(TITLES)]
-    sentences = [fake.sentence(nb_words=5)[:-1] for _ in range(TITLES)]
+    # A phrase for every 4 resources, and as many sentences: with the topics, titles stay about
+    # as distinct as a phrase drawn for each row made them.
+    titles = max(1000, count // 4)
+    phrases = [fake.catch_phrase() for _ in range(titles)]
+    sentences = [fake.sentence(nb_words=5)[:-1] for _ in range(titles)]
     # normalize_url leaves these addresses as they are (https, a lowercase domain, a slug and
     # a number for the path), so it is asked once a domain rather than once a row.
     for domain in domains:
@@ -393,7 +395,7 @@ def draw_votes(
     target = min(target, len(user_ids) * len(resource_ids) // 2)
     resource_cum = zipf_cumulative(len(resource_ids), 1.0)
     user_weights = [rng.paretovariate(1.5) for _ in user_ids]
-    pairs: set[tuple[int, int]] = set()
+    pairs: set[int] = set()  # user id << 32 | resource id: ints sort ten times faster than tuples
     for _ in range(200):
         missing = target - len(pairs)
         if missing <= 0:
@@ -403,14 +405,14 @@ def draw_votes(
         picked = rng.choices(resource_ids, cum_weights=resource_cum, k=batch)
         for user_id, resource_id in zip(users, picked, strict=True):
             if submitter[resource_id] != user_id:
-                pairs.add((user_id, resource_id))
+                pairs.add(user_id << 32 | resource_id)
                 if len(pairs) >= target:
                     break
     quality = {pk: rng.betavariate(6, 2) for pk in resource_ids}
-    votes = [
-        (user, resource, Vote.UP if rng.random() < quality[resource] else Vote.DOWN)
-        for user, resource in sorted(pairs)
-    ]
+    votes = []
+    for pair in sorted(pairs):
+        user, resource = pair >> 32, pair & 0xFFFF_FFFF
+        votes.append((user, resource, Vote.UP if rng.random() < quality[resource] else Vote.DOWN))
     return votes, Counter((resource, value) for _, resource, value in votes)
 
 
