@@ -16,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -23,6 +24,7 @@ from bench import run
 from bench.target import (
     POSTGRES_DATABASE,
     NotABenchmarkDatabase,
+    Target,
     dataset_params,
     postgres_target,
     prepare,
@@ -137,6 +139,55 @@ def test_the_same_seed_gives_the_same_data_set(tiny_data_set, tmp_path):
             ).fetchall()
 
     assert content(path) == content(again.sqlite_path)
+
+
+FOREIGN_KEYS = """SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE contype = 'f' AND conrelid::regclass::text IN
+    ('resources_resource', 'resources_vote', 'taggit_taggeditem')"""
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="PostgreSQL only: COPY, and the foreign keys dropped for the load",
+)
+def test_on_postgresql_the_data_set_gets_its_foreign_keys_back_and_exact_tallies(tmp_path):
+    import psycopg
+    from django.db import connection
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    name = f"{parts.path.lstrip('/') or 'postgres'}_dataset"  # next to the suite's own
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    target = Target("postgresql", url=url, database=name)
+    prepare(target, dataset_params(SimpleNamespace(**TINY)), regenerate=True, log=print)
+    try:
+        env = run.child_env(target, SimpleNamespace(var_dir=tmp_path, redis_url=""), "k" * 50)
+        command = [sys.executable, "-m", "bench.dataset", "--out", str(tmp_path / "f.json")]
+        subprocess.run(  # noqa: S603
+            [*command, "--clients", "1", *TINY_FLAGS], env=env, cwd=ROOT, check=True, timeout=120
+        )
+        with psycopg.connect(url) as generated:
+            keys = set(generated.execute(FOREIGN_KEYS).fetchall())
+            wrong_tallies = generated.execute(
+                """SELECT COUNT(*) FROM resources_resource r WHERE
+                   r.upvotes != (SELECT COUNT(*) FROM resources_vote v
+                                 WHERE v.resource_id = r.id AND v.value = 1)
+                   OR r.downvotes != (SELECT COUNT(*) FROM resources_vote v
+                                      WHERE v.resource_id = r.id AND v.value = -1)"""
+            ).fetchone()[0]
+            votes = generated.execute("SELECT COUNT(*) FROM resources_vote").fetchone()[0]
+    finally:
+        with psycopg.connect(
+            urlunsplit((*parts[:2], "/postgres", "", "")), autocommit=True
+        ) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with connection.cursor() as cursor:  # the suite's database, as the migrations made it
+        cursor.execute(FOREIGN_KEYS)
+        migrated = set(cursor.fetchall())
+
+    assert keys and keys == migrated
+    assert wrong_tallies == 0
+    assert votes == TINY["votes"]
 
 
 def test_a_database_without_the_marker_is_refused(tmp_path):
