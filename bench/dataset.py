@@ -144,8 +144,8 @@ def zipf_cumulative(count: int, exponent: float) -> list[float]:
     return list(accumulate(1 / (rank + 1) ** exponent for rank in range(count)))
 
 
-def weighted(rng: random.Random, weights: dict):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+def draws(rng: random.Random, weights: dict, count: int) -> list:
+    return rng.choices(list(weights), weights=list(weights.values()), k=count)
 
 
 def make_tags(fake: Faker, rng: random.Random, count: int) -> list[int]:
@@ -216,16 +216,12 @@ def title_of(rng: random.Random, topic: str, company: str, phrases: list, senten
     return f"{rng.choice(sentences)}: {topic}"
 
 
-def draws(rng: random.Random, weights: dict, count: int) -> list:
-    return rng.choices(list(weights), weights=list(weights.values()), k=count)
-
-
 def plan_resources(
     rng: random.Random, count: int, submitters: list[int], now: datetime
 ) -> list[tuple[int, int | None, datetime]]:
     """(id, submitter, approval time) of each new resource: what its votes depend on. They
     are drawn first, so that each resource row is written once, with its tallies: an UPDATE
-    of a row rewrites its search vector and all of its 22 indexes, two of them GIN."""
+    of a row rewrites its search vector and every one of its indexes, two of them GIN."""
     first = (Resource.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
     plan = []
     for pk in range(first, first + count):
