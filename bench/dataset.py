@@ -30,8 +30,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count, F  # noqa: E402
+from django.db.models import Count, F, Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 from faker import Faker  # noqa: E402
@@ -143,8 +144,8 @@ def zipf_cumulative(count: int, exponent: float) -> list[float]:
     return list(accumulate(1 / (rank + 1) ** exponent for rank in range(count)))
 
 
-def weighted(rng: random.Random, weights: dict):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+def draws(rng: random.Random, weights: dict, count: int) -> list:
+    return rng.choices(list(weights), weights=list(weights.values()), k=count)
 
 
 def make_tags(fake: Faker, rng: random.Random, count: int) -> list[int]:
@@ -206,22 +207,70 @@ def section_weights(sections: list[Section]) -> list[int]:
     return [1 if s.id in parents or not loaded.get(s.id) else 4 for s in sections]
 
 
-def title_of(fake: Faker, rng: random.Random, topic: str, company: str) -> str:
+def title_of(rng: random.Random, topic: str, company: str, phrases: list, sentences: list) -> str:
     shape = rng.random()
     if shape < 0.4:
-        return f"{fake.catch_phrase()} for {topic}"
+        return f"{rng.choice(phrases)} for {topic}"
     if shape < 0.7:
         return f"{topic[0].upper()}{topic[1:]} in production at {company}"
-    return f"{fake.sentence(nb_words=5)[:-1]}: {topic}"
+    return f"{rng.choice(sentences)}: {topic}"
+
+
+def plan_resources(
+    rng: random.Random, count: int, submitters: list[int], now: datetime
+) -> list[tuple[int, int | None, datetime]]:
+    """(id, submitter, approval time) of each new resource: what its votes depend on. They
+    are drawn first, so that each resource row is written once, with its tallies: an UPDATE
+    of a row rewrites its search vector and every one of its indexes, two of them GIN."""
+    first = (Resource.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+    plan = []
+    for pk in range(first, first + count):
+        submitter = rng.choice(submitters) if submitters and rng.random() < 0.4 else None
+        approved = now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400))
+        plan.append((pk, submitter, approved))
+    return plan
+
+
+# The columns the generator fills; every other column gets its field's default, as
+# bulk_create would write it (project_key and name_key stay blank: bulk_create skips save()).
+RESOURCE_COLUMNS = (
+    "id", "title", "url", "normalized_url", "description", "description_html", "resource_type",
+    "cost", "level", "provider", "section_id", "status", "submitted_by_id", "is_affiliated",
+    "upvotes", "downvotes", "wilson_score", "hot_score", "created_at", "updated_at",
+    "approved_at",
+)  # fmt: skip
 
 
 def make_resources(
-    fake: Faker, rng: random.Random, count: int, sections: list[Section], submitters, now
-) -> list[int]:
-    weights = section_weights(sections)
+    fake: Faker,
+    rng: random.Random,
+    plan: list[tuple[int, int | None, datetime]],
+    sections: list[Section],
+    tallies: Counter,
+    now: datetime,
+) -> None:
+    count = len(plan)
+    sections_drawn = rng.choices(
+        [s.id for s in sections], weights=section_weights(sections), k=count
+    )
+    types, costs, levels = (
+        draws(rng, w, count) for w in (TYPE_WEIGHTS, COST_WEIGHTS, LEVEL_WEIGHTS)
+    )
+    # Faker is slow (15 to 90 us a call): pools of its words, drawn once, then combined.
     companies = [fake.company() for _ in range(300)]
     people = [fake.name() for _ in range(300)]
     domains = [fake.domain_name() for _ in range(200)]
+    # A phrase for every 4 resources, and as many sentences: with the topics, titles stay about
+    # as distinct as a phrase drawn for each row made them.
+    titles = max(1000, count // 4)
+    phrases = [fake.catch_phrase() for _ in range(titles)]
+    sentences = [fake.sentence(nb_words=5)[:-1] for _ in range(titles)]
+    # normalize_url leaves these addresses as they are (https, a lowercase domain, a slug and
+    # a number for the path), so it is asked once a domain rather than once a row.
+    for domain in domains:
+        sample = f"https://{domain}/a-slug_0-1"
+        if normalize_url(sample) != sample:
+            raise RuntimeError(f"normalize_url changes {sample}: the generator needs it per row")
     # Descriptions from a pool, each rendered once: Faker and Markdown cost most of the time.
     pool = [
         (text, render_markdown(text))
@@ -230,41 +279,40 @@ def make_resources(
             for _ in range(DESCRIPTIONS)
         )
     ]
-    first = None
-    for batch in batched(range(count)):
-        resources = []
-        for n in batch:
+    adapt = connection.ops.adapt_datetimefield_value
+    updated = adapt(now)
+    defaults = {
+        field.column: field.get_db_prep_save(field.get_default(), connection)
+        for field in Resource._meta.concrete_fields
+        if field.column not in RESOURCE_COLUMNS
+    }
+    slugs: dict[str, str] = {}
+
+    def rows():
+        for n, (pk, submitter, approved) in enumerate(plan):
             topic, company = rng.choice(TOPICS), rng.choice(companies)
-            title = title_of(fake, rng, topic, company)[:200]
+            title = title_of(rng, topic, company, phrases, sentences)[:200]
+            if title not in slugs:
+                slugs[title] = slugify(title)[:60]
+            url = f"https://{rng.choice(domains)}/{slugs[title]}-{n}"
             description, description_html = rng.choice(pool)
-            url = f"https://{rng.choice(domains)}/{slugify(title)[:60]}-{n}"
             provider = rng.choice((rng.choice(people), company, ""))
-            submitter = rng.choice(submitters) if submitters and rng.random() < 0.4 else None
-            approved = now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400))
-            resources.append(
-                Resource(
-                    title=title,
-                    url=url,
-                    normalized_url=normalize_url(url),
-                    description=description,
-                    description_html=description_html,
-                    resource_type=weighted(rng, TYPE_WEIGHTS),
-                    cost=weighted(rng, COST_WEIGHTS),
-                    level=weighted(rng, LEVEL_WEIGHTS),
-                    provider=provider,
-                    section=rng.choices(sections, weights=weights)[0],
-                    status=Status.APPROVED,
-                    submitted_by_id=submitter,
-                    is_affiliated=submitter is not None and rng.random() < 0.1,
-                    approved_at=approved,
-                )
-            )
-        Resource.objects.bulk_create(resources)
-        if first is None:
-            first = Resource.objects.get(normalized_url=resources[0].normalized_url).pk
-    # bulk_create stamps created_at with now; a resource appears when it is approved.
-    Resource.objects.filter(pk__gte=first).update(created_at=F("approved_at"))
-    return list(Resource.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))
+            up, down = tallies[pk, Vote.UP], tallies[pk, Vote.DOWN]
+            approved_value = adapt(approved)
+            yield (
+                pk, title, url, url, description, description_html, types[n], costs[n],
+                levels[n], provider, sections_drawn[n], Status.APPROVED, submitter,
+                submitter is not None and rng.random() < 0.1, up, down,
+                wilson_lower_bound(up, down), hot_score(up, down, approved),
+                approved_value, updated, approved_value,  # a resource appears when approved
+                *defaults.values(),
+            )  # fmt: skip
+
+    insert_rows(Resource, (*RESOURCE_COLUMNS, *defaults), rows())
+    # The ids were given, not drawn from the sequence: move it past them.
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Resource]):
+            cursor.execute(sql)
 
 
 def insert_rows(model, columns: tuple[str, ...], rows) -> None:
@@ -282,13 +330,40 @@ def insert_rows(model, columns: tuple[str, ...], rows) -> None:
             cursor.executemany(sql, batch)
 
 
+def drop_foreign_keys(*models) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of these tables for the load, to add them back after it, as
+    pg_restore does: PostgreSQL then checks each key in one join, not in one query per row
+    (5 million at 10x, over two minutes). A failed load rolls the drop back too."""
+    if connection.vendor != "postgresql":
+        return []
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        keys = cursor.fetchall()
+        for table, name, _ in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+    return keys
+
+
+def add_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
+    with connection.cursor() as cursor:
+        for table, name, definition in keys:
+            quoted = connection.ops.quote_name(name)
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quoted} {definition}")
+
+
 def tag_resources(rng: random.Random, resource_ids: list[int], tag_ids: list[int]) -> None:
     content_type = ContentType.objects.get_for_model(Resource).pk
     cumulative = zipf_cumulative(len(tag_ids), 0.9)
+    counts = draws(rng, TAGS_PER_RESOURCE, len(resource_ids))
 
     def items():
-        for resource_id in resource_ids:
-            wanted = min(weighted(rng, TAGS_PER_RESOURCE), len(tag_ids))
+        for resource_id, count in zip(resource_ids, counts, strict=True):
+            wanted = min(count, len(tag_ids))
             chosen: set[int] = set()
             while len(chosen) < wanted:
                 chosen.update(rng.choices(tag_ids, cum_weights=cumulative, k=wanted - len(chosen)))
@@ -298,19 +373,25 @@ def tag_resources(rng: random.Random, resource_ids: list[int], tag_ids: list[int
     insert_rows(TaggedItem, ("tag_id", "content_type_id", "object_id"), items())
 
 
-def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> Counter:
+def draw_votes(
+    rng: random.Random,
+    target: int,
+    user_ids: list[int],
+    plan: list[tuple[int, int | None, datetime]],
+) -> tuple[list[tuple[int, int, int]], Counter]:
     """Unique (user, resource) votes: a few resources are popular, a few users vote a lot.
-    Returns the tallies: {(resource id, +1 or -1): votes}."""
+    Returns the votes (user, resource, +1 or -1), in that order, and their tallies:
+    {(resource id, +1 or -1): votes}."""
     resources = list(
         Resource.objects.approved().order_by("pk").values_list("pk", "submitted_by_id")
-    )
+    ) + [(pk, submitter) for pk, submitter, _ in plan]
     rng.shuffle(resources)
     resource_ids = [pk for pk, _ in resources]
     submitter = dict(resources)
     target = min(target, len(user_ids) * len(resource_ids) // 2)
     resource_cum = zipf_cumulative(len(resource_ids), 1.0)
     user_weights = [rng.paretovariate(1.5) for _ in user_ids]
-    pairs: set[tuple[int, int]] = set()
+    pairs: set[int] = set()  # user id << 32 | resource id: ints sort ten times faster than tuples
     for _ in range(200):
         missing = target - len(pairs)
         if missing <= 0:
@@ -320,52 +401,43 @@ def make_votes(rng: random.Random, target: int, user_ids: list[int]) -> Counter:
         picked = rng.choices(resource_ids, cum_weights=resource_cum, k=batch)
         for user_id, resource_id in zip(users, picked, strict=True):
             if submitter[resource_id] != user_id:
-                pairs.add((user_id, resource_id))
+                pairs.add(user_id << 32 | resource_id)
                 if len(pairs) >= target:
                     break
     quality = {pk: rng.betavariate(6, 2) for pk in resource_ids}
+    votes = []
+    for pair in sorted(pairs):
+        user, resource = pair >> 32, pair & 0xFFFF_FFFF
+        votes.append((user, resource, Vote.UP if rng.random() < quality[resource] else Vote.DOWN))
+    return votes, Counter((resource, value) for _, resource, value in votes)
+
+
+def write_votes(votes: list[tuple[int, int, int]]) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    tallies: Counter = Counter()
-
-    def votes():
-        for user, resource in sorted(pairs):
-            value = Vote.UP if rng.random() < quality[resource] else Vote.DOWN
-            tallies[resource, value] += 1
-            yield user, resource, value, now, now
-
     columns = ("user_id", "resource_id", "value", "created_at", "updated_at")
-    insert_rows(Vote, columns, votes())
-    return tallies
+    insert_rows(Vote, columns, ((*vote, now, now) for vote in votes))
 
 
-def write_tallies(tallies: Counter) -> None:
-    """Every resource's tallies and the scores they give, in one UPDATE (executemany on
-    SQLite); the scores use resources.scoring, the arithmetic of every vote on the site."""
-    rows = []
-    for pk, approved_at in Resource.objects.values_list("pk", "approved_at").iterator(BATCH):
+def write_tallies(tallies: Counter, *, before: int) -> None:
+    """The tallies and scores of the resources that were there before (the roadmap's own); the
+    new ones were written with theirs. The scores use resources.scoring, the arithmetic of
+    every vote on the site."""
+    voted = []
+    for pk, approved_at in Resource.objects.filter(pk__lt=before).values_list("pk", "approved_at"):
         up, down = tallies[pk, Vote.UP], tallies[pk, Vote.DOWN]
-        rows.append((pk, up, down, wilson_lower_bound(up, down), hot_score(up, down, approved_at)))
-    table = Resource._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE TEMPORARY TABLE bench_tallies (id integer PRIMARY KEY, up integer, "
-                "down integer, wilson double precision, hot double precision) ON COMMIT DROP"
+        if up or down:
+            voted.append(
+                Resource(
+                    pk=pk,
+                    upvotes=up,
+                    downvotes=down,
+                    wilson_score=wilson_lower_bound(up, down),
+                    hot_score=hot_score(up, down, approved_at),
+                )
             )
-            with cursor.cursor.copy("COPY bench_tallies FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(
-                f"UPDATE {table} r SET upvotes = t.up, downvotes = t.down, "  # noqa: S608
-                "wilson_score = t.wilson, hot_score = t.hot FROM bench_tallies t WHERE r.id = t.id"
-            )
-            return
-        update = (
-            f"UPDATE {table} SET upvotes = %s, downvotes = %s, wilson_score = %s, "  # noqa: S608
-            "hot_score = %s WHERE id = %s"
-        )
-        for batch in batched(rows, 10_000):
-            cursor.executemany(update, [(*row[1:], row[0]) for row in batch])
+    Resource.objects.bulk_update(
+        voted, ["upvotes", "downvotes", "wilson_score", "hot_score"], batch_size=500
+    )
 
 
 def generate(params: dict) -> dict:
@@ -384,16 +456,20 @@ def generate(params: dict) -> dict:
         with Phase("users", timings):
             user_ids = make_users(fake, rng, params["users"], now)
         pool = max(1, min(CLIENT_POOL, len(user_ids) // 2))
+        keys = drop_foreign_keys(Resource, TaggedItem, Vote)
+        with Phase("drawing_votes", timings):
+            plan = plan_resources(rng, params["resources"], user_ids[pool:], now)
+            votes, tallies = draw_votes(rng, params["votes"], user_ids, plan)
         with Phase("resources", timings):
-            resource_ids = make_resources(
-                fake, rng, params["resources"], sections, user_ids[pool:], now
-            )
+            make_resources(fake, rng, plan, sections, tallies, now)
         with Phase("tagging", timings):
-            tag_resources(rng, resource_ids, tag_ids)
+            tag_resources(rng, [pk for pk, _, _ in plan], tag_ids)
         with Phase("votes", timings):
-            tallies = make_votes(rng, params["votes"], user_ids)
+            write_votes(votes)
         with Phase("tallies", timings):
-            write_tallies(tallies)
+            write_tallies(tallies, before=plan[0][0] if plan else sys.maxsize)
+        with Phase("foreign_keys", timings):
+            add_foreign_keys(keys)
     return {
         "seconds": round(time.perf_counter() - started, 1),
         "phases": timings,

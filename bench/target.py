@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 # Bump when the generator changes what it makes, so that old data sets are rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 
 def dataset_params(args) -> dict:

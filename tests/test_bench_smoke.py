@@ -16,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -23,11 +24,13 @@ from bench import run
 from bench.target import (
     POSTGRES_DATABASE,
     NotABenchmarkDatabase,
+    Target,
     dataset_params,
     postgres_target,
     prepare,
     sqlite_target,
 )
+from resources.normalize import normalize_url
 from resources.scoring import wilson_lower_bound
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +102,25 @@ def test_generator_builds_a_consistent_data_set_and_reuses_it(tiny_data_set):
     )
 
 
+def test_generated_resources_are_stored_as_a_new_approved_resource_would_be(tiny_data_set):
+    path, _ = tiny_data_set
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT url, normalized_url, created_at, approved_at, status, merged_into_id "
+            "FROM resources_resource ORDER BY id DESC LIMIT ?",  # the generated ones come last
+            [TINY["resources"]],
+        ).fetchall()
+        next_id = db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'resources_resource'"
+        ).fetchone()[0]
+        biggest = db.execute("SELECT MAX(id) FROM resources_resource").fetchone()[0]
+
+    assert all(normalized == normalize_url(url) for url, normalized, *_ in rows)
+    assert all(created == approved for _, _, created, approved, *_ in rows)
+    assert {(status, merged) for *_, status, merged in rows} == {("approved", None)}
+    assert next_id == biggest
+
+
 def test_the_same_seed_gives_the_same_data_set(tiny_data_set, tmp_path):
     path, _ = tiny_data_set
     again = sqlite_target(tmp_path / "again.sqlite3", DEVELOPMENT_DATABASE)
@@ -117,6 +139,55 @@ def test_the_same_seed_gives_the_same_data_set(tiny_data_set, tmp_path):
             ).fetchall()
 
     assert content(path) == content(again.sqlite_path)
+
+
+FOREIGN_KEYS = """SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE contype = 'f' AND conrelid::regclass::text IN
+    ('resources_resource', 'resources_vote', 'taggit_taggeditem')"""
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="PostgreSQL only: COPY, and the foreign keys dropped for the load",
+)
+def test_on_postgresql_the_data_set_gets_its_foreign_keys_back_and_exact_tallies(tmp_path):
+    import psycopg
+    from django.db import connection
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    name = f"{parts.path.lstrip('/') or 'postgres'}_dataset"  # next to the suite's own
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    target = Target("postgresql", url=url, database=name)
+    prepare(target, dataset_params(SimpleNamespace(**TINY)), regenerate=True, log=print)
+    try:
+        env = run.child_env(target, SimpleNamespace(var_dir=tmp_path, redis_url=""), "k" * 50)
+        command = [sys.executable, "-m", "bench.dataset", "--out", str(tmp_path / "f.json")]
+        subprocess.run(  # noqa: S603
+            [*command, "--clients", "1", *TINY_FLAGS], env=env, cwd=ROOT, check=True, timeout=120
+        )
+        with psycopg.connect(url) as generated:
+            keys = set(generated.execute(FOREIGN_KEYS).fetchall())
+            wrong_tallies = generated.execute(
+                """SELECT COUNT(*) FROM resources_resource r WHERE
+                   r.upvotes != (SELECT COUNT(*) FROM resources_vote v
+                                 WHERE v.resource_id = r.id AND v.value = 1)
+                   OR r.downvotes != (SELECT COUNT(*) FROM resources_vote v
+                                      WHERE v.resource_id = r.id AND v.value = -1)"""
+            ).fetchone()[0]
+            votes = generated.execute("SELECT COUNT(*) FROM resources_vote").fetchone()[0]
+    finally:
+        with psycopg.connect(
+            urlunsplit((*parts[:2], "/postgres", "", "")), autocommit=True
+        ) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with connection.cursor() as cursor:  # the suite's database, as the migrations made it
+        cursor.execute(FOREIGN_KEYS)
+        migrated = set(cursor.fetchall())
+
+    assert keys and keys == migrated
+    assert wrong_tallies == 0
+    assert votes == TINY["votes"]
 
 
 def test_a_database_without_the_marker_is_refused(tmp_path):
