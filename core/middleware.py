@@ -57,13 +57,11 @@ class ServiceUnavailableMiddleware:
 
 
 def _user_id(request) -> int | None:
-    """Who asked, if that can be told: reading the user may need the database, and a request
-    that failed because the database is down is logged all the same."""
-    user = getattr(request, "user", None)
-    try:
-        return user.pk if user is not None and user.is_authenticated else None
-    except UNAVAILABLE_ERRORS:
-        return None
+    """Who asked, if the request already read it: AuthenticationMiddleware keeps the user it
+    loaded as `_cached_user`. Reading it afresh here could query a database that is down, and
+    a request that failed for that is logged all the same, without asking it again."""
+    user = getattr(request, "_cached_user", None)
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 class RequestLogMiddleware:

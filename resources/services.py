@@ -417,15 +417,15 @@ def recount_votes(resource: Resource) -> None:
 # vote on it, in one statement. Written out because the ORM's equivalent (only(), a Subquery
 # annotation, get()) costs three times the Python time, a sixth of a whole vote.
 VOTE_FIELDS = ("id", "title", "status", "submitted_by_id", "approved_at", "upvotes", "downvotes")
+VOTES, RESOURCES = (connection.ops.quote_name(model._meta.db_table) for model in (Vote, Resource))
 VOTE_READ = (
-    f"SELECT {', '.join(VOTE_FIELDS)}, (SELECT value FROM {Vote._meta.db_table}"  # noqa: S608
-    f" WHERE user_id = %s AND resource_id = {Resource._meta.db_table}.id) AS old_vote"
-    f" FROM {Resource._meta.db_table} WHERE id = %s"
+    f"SELECT {', '.join(VOTE_FIELDS)}, (SELECT value FROM {VOTES}"  # noqa: S608
+    f" WHERE user_id = %s AND resource_id = {RESOURCES}.id) AS old_vote"
+    f" FROM {RESOURCES} WHERE id = %s"
 )
 # The vote row's change and the tallies' compare-and-set, written out for the same reason:
 # the ORM's filter().update() with F() and create() cost four times the Python time of a
 # cursor's execute(). Nothing listens to Vote's signals, which these do not send.
-VOTES, RESOURCES = (connection.ops.quote_name(model._meta.db_table) for model in (Vote, Resource))
 VOTE_INSERT = (
     f"INSERT INTO {VOTES}"  # noqa: S608
     " (user_id, resource_id, value, created_at, updated_at) VALUES (%s, %s, %s, %s, %s)"

@@ -94,6 +94,19 @@ def test_each_request_is_logged_once_with_its_duration(client, caplog):
     assert record.path == "/healthz"
     assert record.status == 200
     assert record.duration_ms >= 0
+    assert record.user_id is None
+
+
+@pytest.mark.django_db
+def test_a_signed_in_readers_request_is_logged_with_their_id(client, caplog):
+    from tests.factories import VerifiedUserFactory
+
+    reader = VerifiedUserFactory()
+    client.force_login(reader)
+    with caplog.at_level(logging.INFO, logger="mlops.request"):
+        client.get("/me/learning/")
+    [record] = [r for r in caplog.records if r.name == "mlops.request"]
+    assert (record.status, record.user_id) == (200, reader.pk)
 
 
 def test_json_log_lines_carry_the_request_fields():

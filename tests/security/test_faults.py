@@ -113,12 +113,7 @@ def layout(monkeypatch, **environment) -> dict:
     monkeypatch.delenv("REDIS_URL", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    values = {
-        "SESSION_ENGINE": "django.contrib.sessions.backends.db",
-        "SESSION_CACHE_ALIAS": "default",
-        **runpy.run_path(str(SETTINGS)),
-    }
-    return {name: values[name] for name in ("CACHES", "SESSION_ENGINE", "SESSION_CACHE_ALIAS")}
+    return {"CACHES": runpy.run_path(str(SETTINGS))["CACHES"]}
 
 
 def use(settings, values: dict) -> None:
