@@ -85,18 +85,10 @@ def reader_state_of(cards: QuerySet[Resource], user) -> str:
     rows = cards.values_list(
         "pk", "upvotes", "downvotes", "my_vote", "my_progress", "submitted_by_id"
     )
-    return _state_key(
-        ((pk, up - down, vote, progress, owner) for pk, up, down, vote, progress, owner in rows),
-        user,
-    )
-
-
-def _state_key(rows, user) -> str:
-    """One "id:score:vote:progress:own" entry a card, from (pk, score, vote, progress,
-    submitted_by_id) rows."""
+    # One "id:score:vote:progress:own" entry a card.
     return ",".join(
-        f"{pk}:{score}:{vote}:{progress}:{int(owner == user.pk)}"
-        for pk, score, vote, progress, owner in rows
+        f"{pk}:{up - down}:{vote}:{progress}:{int(owner == user.pk)}"
+        for pk, up, down, vote, progress, owner in rows
     )
 
 

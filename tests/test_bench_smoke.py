@@ -37,6 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_DATABASE = ROOT / "var" / "db.sqlite3"
 TINY = {"resources": 40, "users": 12, "votes": 150, "tags": 15, "seed": 7}
 TINY_FLAGS = [f"--{name}={value}" for name, value in TINY.items()]
+# Resources whose tallies differ from their Vote rows (SQLite and PostgreSQL alike).
+WRONG_TALLIES = """
+    SELECT COUNT(*) FROM resources_resource r
+    WHERE r.upvotes != (SELECT COUNT(*) FROM resources_vote v
+                        WHERE v.resource_id = r.id AND v.value = 1)
+       OR r.downvotes != (SELECT COUNT(*) FROM resources_vote v
+                          WHERE v.resource_id = r.id AND v.value = -1)
+"""
 
 
 @pytest.fixture
@@ -76,13 +84,7 @@ def test_generator_builds_a_consistent_data_set_and_reuses_it(tiny_data_set):
     assert len(fixtures["sessions"]) == 3
     assert fixtures["vote_ids"] and fixtures["detail_ids"]
     with sqlite3.connect(path) as db:
-        wrong_tallies = db.execute(
-            """SELECT COUNT(*) FROM resources_resource r WHERE
-               r.upvotes != (SELECT COUNT(*) FROM resources_vote v
-                             WHERE v.resource_id = r.id AND v.value = 1)
-               OR r.downvotes != (SELECT COUNT(*) FROM resources_vote v
-                                  WHERE v.resource_id = r.id AND v.value = -1)"""
-        ).fetchone()[0]
+        wrong_tallies = db.execute(WRONG_TALLIES).fetchone()[0]
         scored = db.execute(
             "SELECT upvotes, downvotes, wilson_score FROM resources_resource "
             "WHERE upvotes + downvotes > 0"
@@ -168,13 +170,7 @@ def test_on_postgresql_the_data_set_gets_its_foreign_keys_back_and_exact_tallies
         )
         with psycopg.connect(url) as generated:
             keys = set(generated.execute(FOREIGN_KEYS).fetchall())
-            wrong_tallies = generated.execute(
-                """SELECT COUNT(*) FROM resources_resource r WHERE
-                   r.upvotes != (SELECT COUNT(*) FROM resources_vote v
-                                 WHERE v.resource_id = r.id AND v.value = 1)
-                   OR r.downvotes != (SELECT COUNT(*) FROM resources_vote v
-                                      WHERE v.resource_id = r.id AND v.value = -1)"""
-            ).fetchone()[0]
+            wrong_tallies = generated.execute(WRONG_TALLIES).fetchone()[0]
             votes = generated.execute("SELECT COUNT(*) FROM resources_vote").fetchone()[0]
     finally:
         with psycopg.connect(
