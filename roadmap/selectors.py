@@ -127,6 +127,7 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
                 "groups": group_by_type(
                     by_section.get(item.section.id, []), totals.get(item.section.id, {})
                 ),
+                "picks": by_section.get(item.section.id, []),
                 "shown": len(by_section.get(item.section.id, [])),
                 "total": sum(totals.get(item.section.id, {}).values()),
             }

@@ -3,6 +3,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from roadmap.selectors import SUBSECTION_LIMIT
 from tests.browser.helpers import PASSWORD, sign_in
 from tests.factories import VerifiedUserFactory
 
@@ -77,43 +78,47 @@ def test_a_keyboard_vote_keeps_the_focus_and_is_announced(live_server, signed_in
 def test_a_keyboard_progress_change_keeps_the_focus_and_updates_the_counters(
     live_server, small_roadmap, signed_in: Page
 ):
+    """On a topic with sub-topics: its own cards carry the buttons, its sub-topics' best few
+    are lines; marking one of its own done moves its bar and leaves the sub-topics' alone."""
     sections = {item.slug: item for item in small_roadmap.sections}
-    learning, courses = sections["learning-resources"], sections["courses"]
-    everything = len(learning.resources) + sum(
-        len(item.resources) for item in small_roadmap.sections if item.parent is learning
-    )
+    tools = sections["tools"]
+    children = [item for item in small_roadmap.sections if item.parent is tools]
+    child = children[0]
+    everything = len(tools.resources) + sum(len(item.resources) for item in children)
     page = signed_in
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(live_server.url + "/sections/learning-resources/")
+    page.goto(live_server.url + "/sections/tools/")
     header = page.locator(".section-header .progress-text")
-    courses_bar = page.locator("#courses .progress-text")
-    contents = page.locator(".toc li", has_text=courses.title).locator(".count")
+    child_bar = page.locator(f"#{child.slug} .progress-text")
+    contents = page.locator(".toc li", has_text=child.title).locator(".count")
     expect(header).to_have_text(done_of(0, everything))
-    expect(courses_bar).to_have_text(done_of(0, len(courses.resources)))
-    expect(contents).to_have_text(f"0/{len(courses.resources)} done")
-
-    done = page.locator("#courses article.card").first.get_by_role(
-        "button", name=re.compile("^Done")
+    expect(child_bar).to_have_text(done_of(0, len(child.resources)))
+    expect(contents).to_have_text(f"0/{len(child.resources)} done")
+    expect(page.locator(f"#{child.slug} .pick")).to_have_count(
+        min(len(child.resources), SUBSECTION_LIMIT)
     )
+    expect(page.locator(f"#{child.slug} button")).to_have_count(0)
+
+    done = page.locator("article.card").first.get_by_role("button", name=re.compile("^Done"))
     tab_to(page, done)
     page.keyboard.press("Enter")
     expect(done).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("status")).to_have_text("Marked done")
     assert is_focused(done)
     expect(header).to_have_text(done_of(1, everything))
-    expect(courses_bar).to_have_text(done_of(1, len(courses.resources)))
-    expect(contents).to_have_text(f"1/{len(courses.resources)} done")
-    expect(contents).to_have_attribute("title", f"1 of {len(courses.resources)} done")
     assert page.locator(".section-header progress").evaluate("bar => bar.value") == 1
+    expect(child_bar).to_have_text(done_of(0, len(child.resources)))
+    expect(contents).to_have_text(f"0/{len(child.resources)} done")
 
     page.keyboard.press("Enter")  # pressed again: no longer done
     expect(page.get_by_role("status")).to_have_text("No longer marked")
     expect(header).to_have_text(done_of(0, everything))
-    expect(contents).to_have_text(f"0/{len(courses.resources)} done")
     assert is_focused(done)
 
+    page.keyboard.press("Enter")
+    expect(header).to_have_text(done_of(1, everything))
     page.reload()  # the page agrees with what was shown in place
-    expect(header).to_have_text(done_of(0, everything))
+    expect(header).to_have_text(done_of(1, everything))
     assert errors == []

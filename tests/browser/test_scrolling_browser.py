@@ -27,10 +27,10 @@ def test_a_card_linked_by_its_fragment_is_not_under_the_header(
     live_server, small_roadmap, short_window: Page
 ):
     page = short_window
-    page.goto(live_server.url + "/sections/learning-resources/")
+    page.goto(live_server.url + "/sections/courses/")
     cards = page.locator("article.card")
     card_id = cards.nth(cards.count() - 2).get_attribute("id")
-    page.goto(live_server.url + f"/sections/learning-resources/#{card_id}")
+    page.goto(live_server.url + f"/sections/courses/#{card_id}")
     assert_below_the_header(page, f"#{card_id}")
 
 
@@ -53,7 +53,7 @@ def test_a_vote_without_javascript_returns_to_the_card_below_the_header(
     )
     page = context.new_page()
     sign_in(page, live_server.url, "grace")
-    page.goto(live_server.url + "/sections/learning-resources/")
+    page.goto(live_server.url + "/sections/courses/")
     cards = page.locator("article.card")
     card = cards.nth(cards.count() - 2)
     card_id = card.get_attribute("id")

@@ -374,3 +374,24 @@ def test_a_signed_in_readers_contents_follow_their_progress_at_once(
     assert count.format(1) in client.get(section.get_absolute_url()).content.decode()
     client.force_login(other)
     assert count.format(0) in client.get(section.get_absolute_url()).content.decode()
+
+
+def test_a_topic_pages_lines_for_its_sub_topics_show_the_readers_progress_at_once(
+    client, section, django_capture_on_commit_callbacks
+):
+    """A sub-topic's best few are lines in the card list fragment, keyed by reader_state:
+    the reader's progress shows on them at once, another reader's never."""
+    child = SectionFactory(parent=section, slug="serving", title="Serving")
+    inside = ResourceFactory(section=child, title="Inside")
+    reader, other = VerifiedUserFactory(username="reader"), VerifiedUserFactory(username="other")
+    done_line = '<li class="pick is-done">'
+    client.force_login(other)
+    assert '<li class="pick">' in client.get(section.get_absolute_url()).content.decode()
+    client.force_login(reader)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_progress(user=reader, resource=inside, state="done")
+    page = client.get(section.get_absolute_url()).content.decode()
+    assert done_line in page and '<span class="pick-state">Done</span>' in page
+    client.force_login(other)
+    page = client.get(section.get_absolute_url()).content.decode()
+    assert done_line not in page and '<li class="pick">' in page

@@ -34,7 +34,7 @@ def test_home_shows_every_section_as_a_node_with_counts_and_the_introduction(cli
     assert "<strong>introduction</strong>" in html
 
 
-def test_section_page_shows_prose_subsections_and_cards(client, roadmap_tree):
+def test_section_page_shows_prose_and_each_subsection_best_as_lines(client, roadmap_tree):
     learning, courses, _ = roadmap_tree
     card = ResourceFactory(
         section=courses,
@@ -54,8 +54,16 @@ def test_section_page_shows_prose_subsections_and_cards(client, roadmap_tree):
         f'<a href="{card.url}" rel="noopener" class="external-link" '
         'aria-describedby="external-link-note">Great course</a>'
     ) in html
+    pick = html[html.index('<li class="pick">') :]
+    pick = pick[: pick.index("</li>")]
+    for text in ["Course", "Free", "by Someone", "0 points", f'href="{card.get_absolute_url()}"']:
+        assert text in pick
+    # A line, not a card: its level, tags and buttons are on the sub-topic's own page.
+    assert 'class="card"' not in html and "#mlflow" not in html
+    own_page = client.get(courses.get_absolute_url()).content.decode()
+    assert 'class="card"' in own_page
     for text in ["Course", "Free", "Beginner", "by Someone", "#mlflow"]:
-        assert text in html
+        assert text in own_page
 
 
 def test_resources_on_a_section_page_are_grouped_by_type(client, roadmap_tree):
