@@ -17,12 +17,9 @@ class SectionNode:
     children: list["SectionNode"] = field(default_factory=list)
     depth: int = 0
     done_count: int = 0
-
-    @property
-    def resource_count(self) -> int:
-        """Approved resources in this section and every section below it."""
-        own = getattr(self.section, "own_resource_count", 0)
-        return own + sum(child.resource_count for child in self.children)
+    # Approved resources in this section and every section below it (section_tree counts
+    # them once, from the bottom up).
+    resource_count: int = 0
 
 
 def _sections_with_counts() -> list:
@@ -45,6 +42,10 @@ def section_tree(*, include_hidden: bool = False) -> list[SectionNode]:
         parent = nodes.get(node.section.parent_id)
         (parent.children if parent else roots).append(node)
     _lift_cycles(nodes, roots)
+    for node in reversed(flatten(roots)):  # children before their parents
+        node.resource_count = getattr(node.section, "own_resource_count", 0) + sum(
+            child.resource_count for child in node.children
+        )
     if not include_hidden:
         roots = _visible(roots)
     for node in flatten(roots):

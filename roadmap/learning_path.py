@@ -125,6 +125,9 @@ class Step:
     leads_to: list["Step"] = field(default_factory=list)
     own_done: int = 0
     own_started: int = 0
+    # Here and below: counted once from the bottom up for a signed-in reader.
+    done: int = 0
+    started: int = 0
     status: str = ""
 
     @property
@@ -142,14 +145,6 @@ class Step:
     @property
     def total(self) -> int:
         return self.node.resource_count
-
-    @property
-    def done(self) -> int:
-        return self.own_done + sum(child.done for child in self.children)
-
-    @property
-    def started(self) -> int:
-        return self.own_started + sum(child.started for child in self.children)
 
     @property
     def needed(self) -> int:
@@ -294,6 +289,9 @@ def _attach_status(path: LearningPath, by_id: dict[int, Step], user) -> None:
                 step.own_done = count
             else:
                 step.own_started = count
+    for step in reversed(by_id.values()):  # by_id is in reading order: children after parents
+        step.done = step.own_done + sum(child.done for child in step.children)
+        step.started = step.own_started + sum(child.started for child in step.children)
 
     def settle(step: Step) -> None:
         for child in step.children:
