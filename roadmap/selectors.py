@@ -170,10 +170,9 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "show_progress": show_progress,
         "reader_state": SimpleLazyObject(lambda: f"{reader_state_of(cards, user)};{done}"),
         "progress_key": done,
-        # From the related-resource table that `compute_related` fills: the same for everyone.
-        "went_on_to": kept_with_pages(
-            f"went-on-to:{node.section.id}", lambda: list(readers_went_on_to(node.section))
-        ),
+        # From the related-resource table that `compute_related` fills: the same for everyone,
+        # so signed-in readers get it as a fragment kept with the pages; read when drawn.
+        "went_on_to": SimpleLazyObject(lambda: list(readers_went_on_to(node.section))),
     }
 
 
