@@ -75,14 +75,14 @@ def test_the_header_is_one_row_at_1024_and_a_menu_on_a_phone(live_server, small_
     sign_in(page, live_server.url, moderator.username)
     page.set_viewport_size({"width": 1024, "height": 768})
     page.goto(live_server.url + "/resources/")
-    items = page.locator(".site-nav-wide li")
+    items = page.locator(".site-nav li")
     expect(items.last).to_be_visible()
     tops = {round(box["y"]) for box in (item.bounding_box() for item in items.all())}
     assert len(tops) == 1, tops  # one row
     assert page.locator(".site-header").bounding_box()["height"] < 80
 
     page.set_viewport_size(PHONE)
-    expect(page.locator(".site-nav-wide")).to_be_hidden()
+    expect(page.locator(".site-nav")).to_be_hidden()
     header = page.locator(".site-header").bounding_box()
     assert header["height"] < 80
     sign_out = page.get_by_role("button", name="Sign out")
