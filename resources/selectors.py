@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, FilteredRelation, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from taggit.models import Tag, TaggedItem
 
@@ -258,4 +258,29 @@ def open_report(user, resource: Resource):
         Flag.objects.filter(user=user, resource=resource, status=FlagStatus.OPEN)
         .order_by("-created_at")
         .first()
+    )
+
+
+def reader_state_of_ids(ids: list[int], user, ordering: list) -> str:
+    """reader_state_of for cards known by their ids (a topic page's, kept with the pages), in
+    `ordering`: the same entries from one plain query that joins the reader's vote and
+    progress, rather than the card list's annotated queryset (which costs three times as
+    much Python to build and compile)."""
+    if not user.is_authenticated:
+        return ""
+    rows = (
+        Resource.objects.approved()
+        .filter(pk__in=ids)
+        .annotate(
+            mine=FilteredRelation("votes", condition=Q(votes__user=user)),
+            my_state=FilteredRelation("progress", condition=Q(progress__user=user)),
+        )
+        .order_by(*ordering)
+        .values_list(
+            "pk", "upvotes", "downvotes", "mine__value", "my_state__state", "submitted_by_id"
+        )
+    )
+    return ",".join(
+        f"{pk}:{up - down}:{vote or 0}:{progress or ''}:{int(owner == user.pk)}"
+        for pk, up, down, vote, progress, owner in rows
     )

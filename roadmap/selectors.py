@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from core.cache import kept_with_pages
 from resources.models import Resource, ResourceType
 from resources.sections import flatten
-from resources.selectors import cards_for, reader_state_of, readers_went_on_to
+from resources.selectors import cards_for, reader_state_of_ids, readers_went_on_to
 from roadmap.learning_path import RULE, learning_path
 from roadmap.models import Roadmap
 
@@ -114,11 +114,10 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         f"section-best:{node.section.id}:{sort}:{int(show_all)}",
         lambda: _best_and_totals(subtree, limits, sort),
     )
-    cards = cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort))
 
     def draw() -> dict:
         by_section: dict[int, list[Resource]] = {}
-        for resource in cards:
+        for resource in cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort)):
             by_section.setdefault(resource.section_id, []).append(resource)
         blocks = [
             {
@@ -168,7 +167,9 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "sort": sort,
         "sorts": SORTS,
         "show_progress": show_progress,
-        "reader_state": SimpleLazyObject(lambda: f"{reader_state_of(cards, user)};{done}"),
+        "reader_state": SimpleLazyObject(
+            lambda: f"{reader_state_of_ids(best_ids, user, ranking(sort))};{done}"
+        ),
         "progress_key": done,
         # From the related-resource table that `compute_related` fills: the same for everyone,
         # so signed-in readers get it as a fragment kept with the pages; read when drawn.

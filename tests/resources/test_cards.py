@@ -10,8 +10,11 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from accounts.models import User
-from resources.models import Resource, Status
-from tests.factories import ResourceFactory
+from resources import services
+from resources.models import Resource, Status, Vote
+from resources.selectors import cards_for, reader_state_of, reader_state_of_ids
+from roadmap.selectors import ranking
+from tests.factories import ResourceFactory, VerifiedUserFactory, VoteFactory
 
 MEMBER = User(id=7, username="member")
 CARD = "partials/resource_card.html"
@@ -111,3 +114,28 @@ def test_the_check_date_is_shown_in_the_site_time_zone(rf, settings):
     checked = datetime.datetime(2026, 7, 1, 23, 30, tzinfo=datetime.UTC)
     html, _ = draw(rf, resource=public_resource(link_checked_at=checked))
     assert 'title="Link checked on 2 Jul 2026"' in html
+
+
+@pytest.mark.django_db
+def test_a_topic_pages_reader_state_from_ids_is_the_card_lists_own():
+    """The topic page keys its card list by reader_state_of_ids, a plain query: it must say
+    what reader_state_of says of the same cards (scores, order, vote, progress, own)."""
+    reader, other = VerifiedUserFactory(), VerifiedUserFactory()
+    cards = [ResourceFactory() for _ in range(4)] + [ResourceFactory(submitted_by=reader)]
+    hidden = ResourceFactory(status=Status.PENDING)
+    services.cast_vote(user=reader, resource=cards[0], value=Vote.UP)
+    services.cast_vote(user=reader, resource=cards[1], value=Vote.DOWN)
+    services.cast_vote(user=other, resource=cards[2], value=Vote.UP)
+    VoteFactory(user=other, resource=cards[3], value=Vote.UP)
+    services.set_progress(user=reader, resource=cards[2], state="done")
+    services.set_progress(user=other, resource=cards[3], state="saved")
+    ids = [card.pk for card in [*cards, hidden]]
+    for sort in ("top", "new"):
+        for user in (reader, other):
+            expected = reader_state_of(
+                cards_for(user).filter(pk__in=ids).order_by(*ranking(sort)), user
+            )
+            assert reader_state_of_ids(ids, user, ranking(sort)) == expected
+            assert expected.count(",") == len(cards) - 1  # the pending one is not a card
+    assert f"{cards[0].pk}:1:1::0" in reader_state_of_ids(ids, reader, ranking("top"))
+    assert reader_state_of_ids(ids, AnonymousUser(), ranking("top")) == ""
