@@ -123,10 +123,13 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
             {
                 "node": item,
                 "depth": item.depth - node.depth,
+                # The topic's own cards by type (?all=1); a sub-topic's best few as lines.
                 "groups": group_by_type(
                     by_section.get(item.section.id, []), totals.get(item.section.id, {})
-                ),
-                "picks": by_section.get(item.section.id, []),
+                )
+                if item is node
+                else [],
+                "picks": by_section.get(item.section.id, []) if item is not node else [],
                 "shown": len(by_section.get(item.section.id, [])),
                 "total": sum(totals.get(item.section.id, {}).values()),
             }
