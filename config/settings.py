@@ -313,6 +313,8 @@ STORAGES = {
     },
 }
 
+# Django's database sessions, their one read a request written out (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Security. In production (DJANGO_DEBUG=false) `manage.py check --deploy` reports nothing.

@@ -95,11 +95,12 @@ class ResourceQuerySet(models.QuerySet):
             Prefetch("tags", to_attr="tag_list")
         )
 
-    def for_api(self) -> "ResourceQuerySet":
-        """The columns the JSON API serialises (resources/api.py resource_data) and no more:
-        the section's slug and title, not its prose; no submitter. The tags' names come
+    def api_rows(self) -> "ResourceQuerySet":
+        """The columns the JSON API serialises (resources/api.py resource_data) as plain
+        dicts, not model instances: the section's slug and title, not its prose; no
+        submitter. Last in a chain, after the filters and the order. The tags' names come
         from resources.selectors.with_tag_names."""
-        return self.select_related("section").only(*API_FIELDS)
+        return self.values("id", *API_FIELDS)
 
     def with_user_vote(self, user) -> "ResourceQuerySet":
         """Annotate `my_vote`: the user's +1/-1 on each resource, 0 when none or anonymous."""

@@ -104,20 +104,20 @@ def reader_state_of(cards: QuerySet[Resource], user) -> str:
     )
 
 
-def with_tag_names(resources: list[Resource]) -> list[Resource]:
-    """Set `tag_names` on each resource: its tags' names in alphabetical order, read in one
-    query of plain pairs (no Tag objects, for the API's pages of up to 100)."""
+def with_tag_names(rows: list[dict]) -> list[dict]:
+    """Set `tag_names` in each resource's row (`Resource.objects.api_rows()`): its tags'
+    names in alphabetical order, read in one query of plain pairs (no Tag objects)."""
     names = defaultdict(list)
-    if resources:
-        rows = TaggedItem.objects.filter(
+    if rows:
+        pairs = TaggedItem.objects.filter(
             content_type=ContentType.objects.get_for_model(Resource),
-            object_id__in=[resource.pk for resource in resources],
+            object_id__in=[row["id"] for row in rows],
         ).values_list("object_id", "tag__name")
-        for object_id, name in rows:
+        for object_id, name in pairs:
             names[object_id].append(name)
-    for resource in resources:
-        resource.tag_names = sorted(names[resource.pk], key=str.casefold)
-    return resources
+    for row in rows:
+        row["tag_names"] = sorted(names[row["id"]], key=str.casefold)
+    return rows
 
 
 def cards_for(user) -> QuerySet[Resource]:

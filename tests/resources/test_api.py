@@ -253,6 +253,20 @@ def test_top_is_the_default_order(client, catalogue):
     assert titles(body) == ["Weights & Biases", "MLflow", "Designing Machine Learning Systems"]
 
 
+@pytest.mark.parametrize("empty_filter", ["sort=", "q=", "level=&cost=&type=&tag=&section="])
+def test_a_page_without_filters_is_the_page_of_empty_filters(client, empty_filter):
+    """Without a filter the list skips the filter set: the same resources, in the same order,
+    with the same count and fields as the filter set gives for filters left empty."""
+    section = SectionFactory()
+    for index in range(28):  # scores in another order than creation, some tied
+        ResourceFactory(section=section, wilson_score=(index * 7 % 10) / 10, downvotes=index % 3)
+    for page in (1, 2, 3):
+        _, plain = get_json(client, f"/api/resources/?page_size=10&page={page}")
+        _, filtered = get_json(client, f"/api/resources/?page_size=10&page={page}&{empty_filter}")
+        assert plain["count"] == filtered["count"] == 28
+        assert plain["results"] == filtered["results"]
+
+
 def test_new_puts_the_newest_first(client, catalogue):
     _, body = get_json(client, "/api/resources/?sort=new")
     assert titles(body)[0] == "Designing Machine Learning Systems"
