@@ -112,7 +112,7 @@ class TagSlugFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
 
-def fixed(choices: list[tuple[str, str]]):
+def shared_choices(choices: list[tuple[str, str]]):
     """Choices as a function: the copies of the filters and of their form fields that every
     filter set makes share it, rather than copy each choice's tuple twice a request."""
     return lambda: choices
@@ -132,7 +132,7 @@ class ResourceFilter(django_filters.FilterSet):
     )
     type = django_filters.MultipleChoiceFilter(
         field_name="resource_type",
-        choices=fixed(ResourceType.choices),
+        choices=shared_choices(ResourceType.choices),
         label="Type",
         widget=forms.CheckboxSelectMultiple,
     )
@@ -142,15 +142,15 @@ class ResourceFilter(django_filters.FilterSet):
         widget=forms.MultipleHiddenInput,
     )
     level = django_filters.MultipleChoiceFilter(
-        choices=fixed(Level.choices), label="Level", widget=forms.CheckboxSelectMultiple
+        choices=shared_choices(Level.choices), label="Level", widget=forms.CheckboxSelectMultiple
     )
     cost = django_filters.MultipleChoiceFilter(
-        choices=fixed(Cost.choices), label="Cost", widget=forms.CheckboxSelectMultiple
+        choices=shared_choices(Cost.choices), label="Cost", widget=forms.CheckboxSelectMultiple
     )
     sort = django_filters.ChoiceFilter(
         method="filter_sort",
         label="Sort by",
-        choices=fixed([("", "Relevance or top"), *SORTS.items()]),
+        choices=shared_choices([("", "Relevance or top"), *SORTS.items()]),
         empty_label=None,
     )
 
