@@ -53,17 +53,19 @@ def tagged_with_any(terms: list[str]):
     )
 
 
-def search_resources(queryset, text: str):
-    """Full-text search with ranking on PostgreSQL; every term must match elsewhere."""
+def search_resources(queryset, text: str, *, ranked: bool = True):
+    """Full-text search on PostgreSQL, annotated with its `rank` unless not `ranked` (a
+    chosen sort does not need it); every term must match elsewhere."""
     text = " ".join(text.split())[:MAX_QUERY_LENGTH]
     terms = search_terms(text)
     if not terms:
         return queryset
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return queryset.annotate(
-            search=STORED_VECTOR, rank=SearchRank(STORED_VECTOR, query)
-        ).filter(Q(search=query) | tagged_with_any(terms))
+        if ranked:
+            queryset = queryset.annotate(rank=SearchRank(STORED_VECTOR, query))
+        # An alias, not an annotation: the cards and the API need not read each vector.
+        return queryset.alias(search=STORED_VECTOR).filter(Q(search=query) | tagged_with_any(terms))
     relevance = Value(0)
     for term in terms:
         queryset = queryset.filter(
@@ -72,6 +74,9 @@ def search_resources(queryset, text: str):
             | Q(provider__icontains=term)
             | tagged_with_any([term])
         )
+    if not ranked:
+        return queryset
+    for term in terms:
         # A crude stand-in for ranking: title matches count most, then tags, then provider.
         relevance = relevance + Case(
             When(title__icontains=term, then=Value(4)),
@@ -107,6 +112,12 @@ class TagSlugFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
 
+def shared_choices(choices: list[tuple[str, str]]):
+    """Choices as a function: the copies of the filters and of their form fields that every
+    filter set makes share it, rather than copy each choice's tuple twice a request."""
+    return lambda: choices
+
+
 class ResourceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -121,7 +132,7 @@ class ResourceFilter(django_filters.FilterSet):
     )
     type = django_filters.MultipleChoiceFilter(
         field_name="resource_type",
-        choices=ResourceType.choices,
+        choices=shared_choices(ResourceType.choices),
         label="Type",
         widget=forms.CheckboxSelectMultiple,
     )
@@ -131,15 +142,15 @@ class ResourceFilter(django_filters.FilterSet):
         widget=forms.MultipleHiddenInput,
     )
     level = django_filters.MultipleChoiceFilter(
-        choices=Level.choices, label="Level", widget=forms.CheckboxSelectMultiple
+        choices=shared_choices(Level.choices), label="Level", widget=forms.CheckboxSelectMultiple
     )
     cost = django_filters.MultipleChoiceFilter(
-        choices=Cost.choices, label="Cost", widget=forms.CheckboxSelectMultiple
+        choices=shared_choices(Cost.choices), label="Cost", widget=forms.CheckboxSelectMultiple
     )
     sort = django_filters.ChoiceFilter(
         method="filter_sort",
         label="Sort by",
-        choices=[("", "Relevance or top"), *SORTS.items()],
+        choices=shared_choices([("", "Relevance or top"), *SORTS.items()]),
         empty_label=None,
     )
 
@@ -206,7 +217,7 @@ class ResourceFilter(django_filters.FilterSet):
         return queryset.order_by_top()
 
     def filter_search(self, queryset, name, value):
-        return search_resources(queryset, value)
+        return search_resources(queryset, value, ranked=not self.form.cleaned_data.get("sort"))
 
     def filter_section(self, queryset, name, value):
         node = find_node(self.tree, value)
@@ -228,9 +239,9 @@ class ResourceFilter(django_filters.FilterSet):
 
     @cached_property
     def selected_tags(self) -> list[Tag]:
-        if not self.is_bound or not self.form.is_valid():
+        if not self.is_bound or not self.form.is_valid() or not self.form.cleaned_data.get("tag"):
             return []
-        return list(Tag.objects.filter(slug__in=self.form.cleaned_data.get("tag") or []))
+        return list(Tag.objects.filter(slug__in=self.form.cleaned_data["tag"]))
 
     def active_filters(self, *, page_tag: str | None = None) -> list[ActiveFilter]:
         """Section, types, levels, costs and tags in use, each with the address that drops

@@ -40,8 +40,10 @@ def pages_changed(**kwargs) -> None:
 
 def catalog_changed(**kwargs) -> None:
     """A change to sections, resources or tags: pages, the section tree and popular tags."""
-    clear_pages()
+    # The reads first: a page fragment drawn between the two (the filters, the popular tags)
+    # then reads them afresh rather than keeping the old ones with the pages.
     forget(SECTION_TREE_KEY, POPULAR_TAGS_KEY)
+    clear_pages()
 
 
 class PopularTag(NamedTuple):

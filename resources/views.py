@@ -384,7 +384,8 @@ def explorer(request, tag_slug=None):
         "query": query.urlencode(),
         "tag": tag,
         "active_filters": filterset.active_filters(page_tag=tag_slug),
-        "popular_tags": selectors.popular_tags(),
+        # Read only when the popular tags are drawn, not while their fragment is cached.
+        "popular_tags": SimpleLazyObject(selectors.popular_tags),
         **selectors.reader_context(request.user),
     }
     if request.htmx and request.htmx.target == "results":

@@ -209,6 +209,29 @@ def test_renaming_a_tag_shows_on_cached_pages_and_popular_tags_at_once(
         assert "old-name" not in page.replace('href="/tags/old-name/"', ""), path
 
 
+def test_signed_in_explorers_share_the_popular_tags_until_the_catalogue_changes(
+    client, resource, monkeypatch, django_capture_on_commit_callbacks
+):
+    from resources import selectors
+
+    resource.tags.set(["old-name"])
+    client.force_login(UserFactory())
+    assert "#old-name" in client.get("/resources/").content.decode()
+    reads = []
+    popular_tags = selectors.popular_tags
+    monkeypatch.setattr(selectors, "popular_tags", lambda: reads.append(1) or popular_tags())
+    # Another search, the same popular tags: drawn from the page cache, not read.
+    assert "#old-name" in client.get("/resources/?q=original").content.decode()
+    assert reads == []
+    with django_capture_on_commit_callbacks(execute=True):
+        tag = Tag.objects.get(slug="old-name")
+        tag.name = "new-name"
+        tag.save()
+    page = client.get("/resources/?q=original").content.decode()
+    assert '#new-name <span class="count">1</span>' in page
+    assert reads == [1]
+
+
 def test_a_link_check_empties_the_cache_only_when_the_broken_mark_changes(
     client, section, resource, django_capture_on_commit_callbacks
 ):

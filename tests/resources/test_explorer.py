@@ -1,8 +1,10 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from resources.models import Status
+from resources.models import Resource, Status
 from tests.factories import ResourceFactory, SectionFactory, VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +98,29 @@ def test_search_ranks_title_matches_above_description_matches(client, catalogue)
     if connection.vendor != "postgresql":
         return
     assert found == ["Monitoring in practice", "Designing Machine Learning Systems"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("top", ["Designing Machine Learning Systems", "Monitoring in practice"]),
+        ("new", ["Monitoring in practice", "Designing Machine Learning Systems"]),
+    ],
+)
+def test_a_search_with_a_sort_follows_the_sort_not_the_rank(client, catalogue, sort, expected):
+    # The title match ranks first (test_search_ranks_title_matches_above_description_matches).
+    ResourceFactory(title="Monitoring in practice", description="Dashboards.", wilson_score=0.1)
+    Resource.objects.filter(pk=catalogue["book"].pk).update(wilson_score=0.2)
+    assert titles(client.get(f"/resources/?q=monitoring&sort={sort}")) == expected
+
+
+def test_a_search_does_not_read_the_search_vectors_of_the_cards(client, catalogue):
+    with CaptureQueriesContext(connection) as queries:
+        assert titles(client.get("/resources/?q=monitoring")) == [
+            "Designing Machine Learning Systems"
+        ]
+    # The vector is read where it is compared and ranked, never sent back with the rows.
+    assert not any(re.search(r'"search_vector"\)? AS', query["sql"]) for query in queries)
 
 
 def test_postgres_search_understands_word_forms(client, catalogue):
