@@ -104,6 +104,16 @@ if env.str("DATABASE_URL", default=""):
     # database restart costs each app thread one failed request before it reconnects.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_DB_HEALTH_CHECKS", default=False)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+        "DJANGO_PG_PREPARED", default=True
+    ):
+        # Parameters bound by the server and statements prepared after five runs on a
+        # connection (psycopg's default; Django turns it off for poolers): PostgreSQL then
+        # plans a page's statements once per connection, not on every request. Planning a
+        # topic page's narrow read took 1.4 ms against 1 ms to run it.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = 5
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
         "DJANGO_PG_JIT_OFF", default=True
     ):
         # Short queries only: JIT compiling one costs more (20 ms seen) than it can save.

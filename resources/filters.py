@@ -130,11 +130,15 @@ class ResourceFilter(django_filters.FilterSet):
     section = django_filters.ChoiceFilter(
         method="filter_section", label="Section", empty_label="All sections"
     )
+    # Type, level and cost are the resource's own columns: no join, so no row twice, and
+    # no DISTINCT (django-filter's default for several choices). PostgreSQL refuses a
+    # DISTINCT ordered by the search rank when the server binds the parameters.
     type = django_filters.MultipleChoiceFilter(
         field_name="resource_type",
         choices=shared_choices(ResourceType.choices),
         label="Type",
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     tag = django_filters.MultipleChoiceFilter(
         method="filter_tags",
@@ -142,10 +146,16 @@ class ResourceFilter(django_filters.FilterSet):
         widget=forms.MultipleHiddenInput,
     )
     level = django_filters.MultipleChoiceFilter(
-        choices=shared_choices(Level.choices), label="Level", widget=forms.CheckboxSelectMultiple
+        choices=shared_choices(Level.choices),
+        label="Level",
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     cost = django_filters.MultipleChoiceFilter(
-        choices=shared_choices(Cost.choices), label="Cost", widget=forms.CheckboxSelectMultiple
+        choices=shared_choices(Cost.choices),
+        label="Cost",
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     sort = django_filters.ChoiceFilter(
         method="filter_sort",

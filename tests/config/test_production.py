@@ -156,3 +156,40 @@ def test_sign_in_never_redirects_to_another_host(client, target):
     )
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("prepared", "expected"), [("", "True 5"), ("false", "None None")], ids=["default", "off"]
+)
+def test_postgresql_statements_are_prepared_unless_turned_off(prepared, expected):
+    """Behind a pooler in transaction mode an operator turns them off (DJANGO_PG_PREPARED)."""
+    code = (
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS'];"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    )
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://app@db.example.org:5432/roadmap"}
+    if prepared:
+        env["DJANGO_PG_PREPARED"] = prepared
+    result = manage("shell", "-c", code, env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_and_again_is_prepared_on_postgresql():
+    """PostgreSQL plans a repeated statement once per connection, not on every request
+    (Django leaves psycopg's prepared statements off unless asked)."""
+    from django.db import connection
+
+    from resources.models import Resource
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for number in range(6):
+        list(Resource.objects.filter(pk=number).values_list("title"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "resources_resource"%'],
+        )
+        assert cursor.fetchone()[0] >= 1
