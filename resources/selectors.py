@@ -127,10 +127,12 @@ def cards_for(user) -> QuerySet[Resource]:
     return Resource.objects.approved().for_card_list().with_user_vote(user).with_user_progress(user)
 
 
-def explorer_results(data, user) -> tuple[ResourceFilter, QuerySet[Resource]]:
-    """The explorer's filter set for `data` and its results (none while it is invalid).
-    Unknown choices are left out and listed in the filter set's `ignored`."""
-    filterset = ResourceFilter(data, queryset=cards_for(user), ignore_invalid=True)
+def explorer_results(data) -> tuple[ResourceFilter, QuerySet[Resource]]:
+    """The explorer's filter set for `data` and its results (none while it is invalid), to
+    count and to page through: the cards of a page are read by their ids (page_ids), with
+    the reader's vote and progress. Unknown choices are left out and listed in the filter
+    set's `ignored`."""
+    filterset = ResourceFilter(data, queryset=Resource.objects.approved(), ignore_invalid=True)
     return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
 
 
@@ -275,11 +277,11 @@ def open_report(user, resource: Resource):
     )
 
 
-def reader_state_of_ids(ids: list[int], user, ordering: list) -> str:
-    """reader_state_of for cards known by their ids (a topic page's, kept with the pages), in
-    `ordering`: the same entries from one plain query that joins the reader's vote and
-    progress, rather than the card list's annotated queryset (which costs three times as
-    much Python to build and compile)."""
+def reader_state_of_ids(ids: list[int], user, ordering: list | None = None) -> str:
+    """reader_state_of for cards known by their ids (a topic page's or an explorer page's,
+    kept with the pages), in `ordering` (None: the order of `ids`): the same entries from
+    one plain query that joins the reader's vote and progress, rather than the card list's
+    annotated queryset (which costs three times as much Python to build and compile)."""
     if not user.is_authenticated:
         return ""
     rows = (
@@ -289,11 +291,13 @@ def reader_state_of_ids(ids: list[int], user, ordering: list) -> str:
             mine=FilteredRelation("votes", condition=Q(votes__user=user)),
             my_state=FilteredRelation("progress", condition=Q(progress__user=user)),
         )
-        .order_by(*ordering)
+        .order_by(*(ordering or ["pk"]))
         .values_list(
             "pk", "upvotes", "downvotes", "mine__value", "my_state__state", "submitted_by_id"
         )
     )
+    if ordering is None:
+        rows = in_order_of(ids, rows)
     return ",".join(
         f"{pk}:{up - down}:{vote or 0}:{progress or ''}:{int(owner == user.pk)}"
         for pk, up, down, vote, progress, owner in rows
@@ -307,3 +311,20 @@ def _one_of(ids: list[int]):
     if connection.vendor != "postgresql":
         return Q(pk__in=ids)
     return RawSQL('"resources_resource"."id" = ANY(%s)', (list(ids),), output_field=BooleanField())
+
+
+def in_order_of(ids: list[int], rows):
+    """`rows` (resources, or tuples that start with their id) in the order of `ids`."""
+    position = {pk: index for index, pk in enumerate(ids)}
+    return sorted(rows, key=lambda row: position[row[0] if isinstance(row, tuple) else row.pk])
+
+
+def page_ids(page, *, key: str) -> list[int]:
+    """The ids of an explorer page's resources, in its order, kept with the pages under
+    `key` (the filters that chose them and the page number): which resources a page shows
+    is the same for every reader until the catalogue changes, as a topic's best cards are.
+    Votes move a resource to another page only when that expires; the cards show their
+    scores and the reader's vote at once (reader_state_of_ids)."""
+    return kept_with_pages(
+        f"page-ids:{key}", lambda: list(page.object_list.values_list("pk", flat=True))
+    )

@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -359,7 +361,7 @@ def explorer(request, tag_slug=None):
             raise Http404("No such tag")
         if tag_slug not in data.getlist("tag"):
             data.appendlist("tag", tag_slug)
-    filterset, results = selectors.explorer_results(data, request.user)
+    filterset, results = selectors.explorer_results(data)
     # What decides the cards shown, whatever else the address carries.
     results_key = repr(sorted(filterset.form.cleaned_data.items())) if filterset.is_valid() else ""
     page = CappedPaginator(
@@ -367,13 +369,24 @@ def explorer(request, tag_slug=None):
     ).get_page(request.GET.get("page"))
     query = data.copy()
     query.pop("page", None)
+
+    @functools.cache
+    def shown() -> list[int]:
+        return selectors.page_ids(page, key=f"explorer:{results_key}:{page.number}")
+
     context = {
         "filter": filterset,
         "page": page,
-        # The cards are read only when they are drawn: not when a signed-in reader's cached
-        # card list (keyed by reader_state, one narrow query) is still good.
+        # Which resources the page shows is kept with the pages; the cards are read only
+        # when they are drawn: not when a signed-in reader's cached card list (keyed by
+        # reader_state, one narrow query of those ids) is still good.
         "reader_state": SimpleLazyObject(
-            lambda: selectors.reader_state_of(page.object_list, request.user)
+            lambda: selectors.reader_state_of_ids(shown(), request.user)
+        ),
+        "cards": SimpleLazyObject(
+            lambda: selectors.in_order_of(
+                shown(), selectors.cards_for(request.user).filter(pk__in=shown())
+            )
         ),
         "results_key": results_key,
         # What decides the filter form: the values it shows (the address's other parameters
