@@ -88,24 +88,6 @@ def reader_context(user) -> dict:
     return {"can_vote": user.is_authenticated and has_verified_email(user)}
 
 
-def reader_state_of(cards: QuerySet[Resource], user) -> str:
-    """What `cards` show that may change while the catalogue does not: their order and
-    scores (votes do not empty the cache), and the reader's votes, progress and own
-    suggestions among them, in one narrow query. Signed-in readers' cached card lists are
-    keyed by it, so a cached list costs no card read (anonymous readers get whole pages
-    from the page cache instead)."""
-    if not user.is_authenticated:
-        return ""
-    rows = cards.values_list(
-        "pk", "upvotes", "downvotes", "my_vote", "my_progress", "submitted_by_id"
-    )
-    # One "id:score:vote:progress:own" entry a card.
-    return ",".join(
-        f"{pk}:{up - down}:{vote}:{progress}:{int(owner == user.pk)}"
-        for pk, up, down, vote, progress, owner in rows
-    )
-
-
 def with_tag_names(rows: list[dict]) -> list[dict]:
     """Set `tag_names` in each resource's row (`Resource.objects.api_rows()`): its tags'
     names in alphabetical order, read in one query of plain pairs (no Tag objects)."""
@@ -277,11 +259,14 @@ def open_report(user, resource: Resource):
     )
 
 
-def reader_state_of_ids(ids: list[int], user, ordering: list | None = None) -> str:
-    """reader_state_of for cards known by their ids (a topic page's or an explorer page's,
-    kept with the pages), in `ordering` (None: the order of `ids`): the same entries from
-    one plain query that joins the reader's vote and progress, rather than the card list's
-    annotated queryset (which costs three times as much Python to build and compile)."""
+def reader_state_of(ids: list[int], user, ordering: list | None = None) -> str:
+    """What the cards of `ids` show that may change while the catalogue does not: their
+    order (`ordering`; None: the order of `ids`) and scores (votes do not empty the cache),
+    and the reader's votes, progress and own suggestions among them, in one narrow query
+    that joins the reader's vote and progress to the ids (a topic page's or an explorer
+    page's, kept with the pages). Signed-in readers' cached card lists are keyed by it, so a
+    cached list costs no card read (anonymous readers get whole pages from the page cache);
+    the card list's annotated queryset costs three times its Python to build and compile."""
     if not user.is_authenticated:
         return ""
     rows = (
@@ -298,6 +283,7 @@ def reader_state_of_ids(ids: list[int], user, ordering: list | None = None) -> s
     )
     if ordering is None:
         rows = in_order_of(ids, rows)
+    # One "id:score:vote:progress:own" entry a card.
     return ",".join(
         f"{pk}:{up - down}:{vote or 0}:{progress or ''}:{int(owner == user.pk)}"
         for pk, up, down, vote, progress, owner in rows
@@ -324,7 +310,7 @@ def page_ids(page, *, key: str) -> list[int]:
     `key` (the filters that chose them and the page number): which resources a page shows
     is the same for every reader until the catalogue changes, as a topic's best cards are.
     Votes move a resource to another page only when that expires; the cards show their
-    scores and the reader's vote at once (reader_state_of_ids)."""
+    scores and the reader's vote at once (reader_state_of)."""
     return kept_with_pages(
         f"page-ids:{key}", lambda: list(page.object_list.values_list("pk", flat=True))
     )

@@ -380,9 +380,7 @@ def explorer(request, tag_slug=None):
         # Which resources the page shows is kept with the pages; the cards are read only
         # when they are drawn: not when a signed-in reader's cached card list (keyed by
         # reader_state, one narrow query of those ids) is still good.
-        "reader_state": SimpleLazyObject(
-            lambda: selectors.reader_state_of_ids(shown(), request.user)
-        ),
+        "reader_state": SimpleLazyObject(lambda: selectors.reader_state_of(shown(), request.user)),
         "cards": SimpleLazyObject(
             lambda: selectors.in_order_of(
                 shown(), selectors.cards_for(request.user).filter(pk__in=shown())

@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from core.cache import kept_with_pages
 from resources.models import Resource, ResourceType
 from resources.sections import flatten
-from resources.selectors import cards_for, reader_state_of_ids, readers_went_on_to
+from resources.selectors import cards_for, reader_state_of, readers_went_on_to
 from roadmap.learning_path import RULE, learning_path
 from roadmap.models import Roadmap
 
@@ -171,7 +171,7 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "sorts": SORTS,
         "show_progress": show_progress,
         "reader_state": SimpleLazyObject(
-            lambda: f"{reader_state_of_ids(best_ids, user, ranking(sort))};{done}"
+            lambda: f"{reader_state_of(best_ids, user, ranking(sort))};{done}"
         ),
         "progress_key": done,
         # From the related-resource table that `compute_related` fills: the same for everyone,

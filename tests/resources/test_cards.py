@@ -12,7 +12,7 @@ from taggit.models import Tag
 from accounts.models import User
 from resources import services
 from resources.models import Resource, Status, Vote
-from resources.selectors import cards_for, reader_state_of, reader_state_of_ids
+from resources.selectors import cards_for, reader_state_of
 from roadmap.selectors import ranking
 from tests.factories import ResourceFactory, VerifiedUserFactory, VoteFactory
 
@@ -117,9 +117,10 @@ def test_the_check_date_is_shown_in_the_site_time_zone(rf, settings):
 
 
 @pytest.mark.django_db
-def test_a_topic_pages_reader_state_from_ids_is_the_card_lists_own():
-    """The topic page keys its card list by reader_state_of_ids, a plain query: it must say
-    what reader_state_of says of the same cards (scores, order, vote, progress, own)."""
+def test_the_reader_state_of_cards_is_what_the_cards_show_that_votes_change():
+    """Cached card lists are keyed by reader_state_of, a narrow query of the cards' ids: it
+    must name each card's score, the reader's vote and progress and their own suggestions,
+    in the order asked for (or that of the ids), as the cards themselves show them."""
     reader, other = VerifiedUserFactory(), VerifiedUserFactory()
     cards = [ResourceFactory() for _ in range(4)] + [ResourceFactory(submitted_by=reader)]
     hidden = ResourceFactory(status=Status.PENDING)
@@ -129,13 +130,20 @@ def test_a_topic_pages_reader_state_from_ids_is_the_card_lists_own():
     VoteFactory(user=other, resource=cards[3], value=Vote.UP)
     services.set_progress(user=reader, resource=cards[2], state="done")
     services.set_progress(user=other, resource=cards[3], state="saved")
-    ids = [card.pk for card in [*cards, hidden]]
-    for sort in ("top", "new"):
-        for user in (reader, other):
-            expected = reader_state_of(
-                cards_for(user).filter(pk__in=ids).order_by(*ranking(sort)), user
-            )
-            assert reader_state_of_ids(ids, user, ranking(sort)) == expected
-            assert expected.count(",") == len(cards) - 1  # the pending one is not a card
-    assert f"{cards[0].pk}:1:1::0" in reader_state_of_ids(ids, reader, ranking("top"))
-    assert reader_state_of_ids(ids, AnonymousUser(), ranking("top")) == ""
+    ids = [card.pk for card in [hidden, *reversed(cards)]]
+
+    def shown(user, ordering) -> str:
+        return ",".join(
+            f"{card.pk}:{card.score}:{card.my_vote}:{card.my_progress}:"
+            f"{int(card.submitted_by_id == user.pk)}"
+            for card in cards_for(user).filter(pk__in=ids).order_by(*ordering)
+        )
+
+    for user in (reader, other):
+        for sort in ("top", "new"):
+            assert reader_state_of(ids, user, ranking(sort)) == shown(user, ranking(sort))
+        # The pending one is no card; the others in the order of the ids.
+        assert reader_state_of(ids, user) == shown(user, ["-pk"])
+    assert f"{cards[0].pk}:1:1::0" in reader_state_of(ids, reader)
+    assert f"{cards[4].pk}:0:0::1" in reader_state_of(ids, reader)
+    assert reader_state_of(ids, AnonymousUser()) == ""
