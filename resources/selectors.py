@@ -111,7 +111,7 @@ def cards_for(user) -> QuerySet[Resource]:
 
 def explorer_results(data) -> tuple[ResourceFilter, QuerySet[Resource]]:
     """The explorer's filter set for `data` and its results (none while it is invalid), to
-    count and to page through: the cards of a page are read by their ids (page_ids), with
+    count and to page through: the cards of a page are read by their ids (matching_ids), with
     the reader's vote and progress. Unknown choices are left out and listed in the filter
     set's `ignored`."""
     filterset = ResourceFilter(data, queryset=Resource.objects.approved(), ignore_invalid=True)
@@ -267,7 +267,7 @@ def reader_state_of(ids: list[int], user, ordering: list | None = None) -> str:
     page's, kept with the pages). Signed-in readers' cached card lists are keyed by it, so a
     cached list costs no card read (anonymous readers get whole pages from the page cache);
     the card list's annotated queryset costs three times its Python to build and compile."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not ids:
         return ""
     rows = (
         Resource.objects.approved()
@@ -276,13 +276,13 @@ def reader_state_of(ids: list[int], user, ordering: list | None = None) -> str:
             mine=FilteredRelation("votes", condition=Q(votes__user=user)),
             my_state=FilteredRelation("progress", condition=Q(progress__user=user)),
         )
-        .order_by(*(ordering or ["pk"]))
+        .order_by(*(ordering if ordering is not None else []))
         .values_list(
             "pk", "upvotes", "downvotes", "mine__value", "my_state__state", "submitted_by_id"
         )
     )
     if ordering is None:
-        rows = in_order_of(ids, rows)
+        rows = in_order_of(ids, rows, key=lambda row: row[0])
     # One "id:score:vote:progress:own" entry a card.
     return ",".join(
         f"{pk}:{up - down}:{vote or 0}:{progress or ''}:{int(owner == user.pk)}"
@@ -296,21 +296,23 @@ def _one_of(ids: list[int]):
     page shows about a hundred cards."""
     if connection.vendor != "postgresql":
         return Q(pk__in=ids)
-    return RawSQL('"resources_resource"."id" = ANY(%s)', (list(ids),), output_field=BooleanField())
+    quote = connection.ops.quote_name
+    column = f"{quote(Resource._meta.db_table)}.{quote(Resource._meta.pk.column)}"
+    # The names are the model's own, quoted; the ids go as a parameter.
+    return RawSQL(f"{column} = ANY(%s)", (list(ids),), output_field=BooleanField())  # noqa: S611
 
 
-def in_order_of(ids: list[int], rows):
-    """`rows` (resources, or tuples that start with their id) in the order of `ids`."""
+def in_order_of(ids: list[int], rows, *, key=lambda row: row.pk) -> list:
+    """`rows` in the order of `ids`, each found by its `key`, its id."""
     position = {pk: index for index, pk in enumerate(ids)}
-    return sorted(rows, key=lambda row: position[row[0] if isinstance(row, tuple) else row.pk])
+    return sorted(rows, key=lambda row: position[key(row)])
 
 
-def page_ids(page, *, key: str) -> list[int]:
-    """The ids of an explorer page's resources, in its order, kept with the pages under
-    `key` (the filters that chose them and the page number): which resources a page shows
-    is the same for every reader until the catalogue changes, as a topic's best cards are.
-    Votes move a resource to another page only when that expires; the cards show their
-    scores and the reader's vote at once (reader_state_of)."""
-    return kept_with_pages(
-        f"page-ids:{key}", lambda: list(page.object_list.values_list("pk", flat=True))
-    )
+def matching_ids(results: QuerySet, *, key: str, limit: int) -> list[int]:
+    """The ids of `results` in their order, at most `limit`, read once for each `key` (the
+    filters that chose them) and kept with the pages until the catalogue changes: which
+    resources match, and in what order their pages list them, is the same for every reader.
+    An explorer's pages are slices of one such list, so none repeats or skips what another
+    showed; votes reorder it only when it expires (PAGE_CACHE_SECONDS), while the cards show
+    their scores and the reader's vote at once (reader_state_of)."""
+    return kept_with_pages(f"ids:{key}", lambda: list(results.values_list("pk", flat=True)[:limit]))

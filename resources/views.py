@@ -1,5 +1,3 @@
-import functools
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -324,24 +322,20 @@ EXPLORER_COUNT_CAP = 1000
 
 
 class CappedPaginator(Paginator):
-    """A paginator that counts no further than `cap` rows, so that a broad search does not
-    have to count every match."""
+    """Pages of a list of ids read no further than `cap` + 1, so that a broad search does not
+    have to count every match: it says how many up to `cap`, and whether there are more."""
 
-    def __init__(self, object_list, per_page, cap: int, *, count_key: str):
-        super().__init__(object_list, per_page)
-        self.cap, self.count_key = cap, count_key
-
-    @cached_property
-    def _counted(self) -> int:
-        return selectors.count_matches(self.object_list, key=self.count_key, limit=self.cap + 1)
+    def __init__(self, ids: list[int], per_page, cap: int):
+        super().__init__(ids, per_page)
+        self.cap = cap
 
     @cached_property
     def count(self) -> int:
-        return min(self._counted, self.cap)
+        return min(len(self.object_list), self.cap)
 
     @property
     def capped(self) -> bool:
-        return self._counted > self.cap
+        return len(self.object_list) > self.cap
 
 
 @require_safe
@@ -364,26 +358,25 @@ def explorer(request, tag_slug=None):
     filterset, results = selectors.explorer_results(data)
     # What decides the cards shown, whatever else the address carries.
     results_key = repr(sorted(filterset.form.cleaned_data.items())) if filterset.is_valid() else ""
-    page = CappedPaginator(
-        results, EXPLORER_PAGE_SIZE, EXPLORER_COUNT_CAP, count_key=f"explorer:{results_key}"
-    ).get_page(request.GET.get("page"))
+    ids = selectors.matching_ids(
+        results, key=f"explorer:{results_key}", limit=EXPLORER_COUNT_CAP + 1
+    )
+    page = CappedPaginator(ids, EXPLORER_PAGE_SIZE, EXPLORER_COUNT_CAP).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page.object_list)
     query = data.copy()
     query.pop("page", None)
-
-    @functools.cache
-    def shown() -> list[int]:
-        return selectors.page_ids(page, key=f"explorer:{results_key}:{page.number}")
-
     context = {
         "filter": filterset,
         "page": page,
         # Which resources the page shows is kept with the pages; the cards are read only
         # when they are drawn: not when a signed-in reader's cached card list (keyed by
         # reader_state, one narrow query of those ids) is still good.
-        "reader_state": SimpleLazyObject(lambda: selectors.reader_state_of(shown(), request.user)),
+        "reader_state": SimpleLazyObject(lambda: selectors.reader_state_of(shown, request.user)),
         "cards": SimpleLazyObject(
             lambda: selectors.in_order_of(
-                shown(), selectors.cards_for(request.user).filter(pk__in=shown())
+                shown, selectors.cards_for(request.user).filter(pk__in=shown)
             )
         ),
         "results_key": results_key,

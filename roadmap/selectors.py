@@ -123,11 +123,11 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
             {
                 "node": item,
                 "depth": item.depth - node.depth,
-                # The topic's own cards by type (?all=1); a sub-topic's best few as lines.
+                # All of the topic's own cards by type (?all=1); a sub-topic's best as lines.
                 "groups": group_by_type(
                     by_section.get(item.section.id, []), totals.get(item.section.id, {})
                 )
-                if item is node
+                if item is node and show_all
                 else [],
                 "picks": by_section.get(item.section.id, []) if item is not node else [],
                 "shown": len(by_section.get(item.section.id, [])),

@@ -417,3 +417,52 @@ def test_a_topic_pages_lines_for_its_sub_topics_show_the_readers_progress_at_onc
     client.force_login(other)
     page = client.get(section.get_absolute_url()).content.decode()
     assert done_line not in page and '<li class="pick">' in page
+
+
+def test_a_signed_in_search_follows_an_approval_and_an_archiving_at_once(
+    client, section, resource, django_capture_on_commit_callbacks
+):
+    """Which resources match, and how many, are kept with the pages: a change to the
+    catalogue empties them with the pages."""
+    from resources.moderation import archive_resource
+
+    client.force_login(VerifiedUserFactory())
+    moderator = VerifiedUserFactory(is_staff=True)
+    suggestion = ResourceFactory(section=section, status=Status.PENDING, title="Original twin")
+    page = client.get("/resources/?q=original").content.decode()
+    assert "1 resource matching" in page and "Original twin" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_resource(resource=suggestion, moderator=moderator)
+    page = client.get("/resources/?q=original").content.decode()
+    assert "2 resources matching" in page and "Original twin" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        archive_resource(resource=suggestion, moderator=moderator, reason="A duplicate.")
+    page = client.get("/resources/?q=original").content.decode()
+    assert "1 resource matching" in page and "Original twin" not in page
+
+
+def test_explorer_pages_neither_repeat_nor_skip_a_resource_while_votes_reorder_them(
+    client, section, django_capture_on_commit_callbacks
+):
+    """An explorer's pages are slices of one kept list of matches: a vote between two pages
+    moves no resource from one page to the other."""
+    from resources.views import EXPLORER_PAGE_SIZE
+
+    resources = [
+        ResourceFactory(section=section, title=f"Guide {number}")
+        for number in range(EXPLORER_PAGE_SIZE + 5)
+    ]
+    client.force_login(VerifiedUserFactory())
+
+    def shown(page: int) -> list[int]:
+        response = client.get(f"/resources/?q=guide&page={page}")
+        return [card.pk for card in response.context["cards"]]
+
+    first = shown(1)
+    last_of_page_two = resources[0] if resources[0].pk not in first else resources[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        for voter in VerifiedUserFactory.create_batch(3):
+            services.cast_vote(user=voter, resource=last_of_page_two, value=Vote.UP)
+    second = shown(2)
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(resource.pk for resource in resources)

@@ -117,7 +117,7 @@ def titles(body) -> list[str]:
 
 def explorer_titles(client, query: str) -> list[str]:
     response = client.get(f"/resources/?{query}")
-    return [resource.title for resource in response.context["page"].object_list]
+    return [resource.title for resource in response.context["cards"]]
 
 
 def query_of(url: str) -> dict[str, list[str]]:

@@ -147,3 +147,4 @@ def test_the_reader_state_of_cards_is_what_the_cards_show_that_votes_change():
     assert f"{cards[0].pk}:1:1::0" in reader_state_of(ids, reader)
     assert f"{cards[4].pk}:0:0::1" in reader_state_of(ids, reader)
     assert reader_state_of(ids, AnonymousUser()) == ""
+    assert reader_state_of([], reader) == ""  # an empty topic: no query either
