@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from core.cache import kept_with_pages
 from resources.models import Resource, ResourceType
 from resources.sections import flatten
-from resources.selectors import cards_for, reader_state_of, readers_went_on_to
+from resources.selectors import cards_for, one_of, reader_state_of, readers_went_on_to
 from roadmap.learning_path import RULE, learning_path
 from roadmap.models import Roadmap
 
@@ -117,7 +117,7 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
 
     def draw() -> dict:
         by_section: dict[int, list[Resource]] = {}
-        for resource in cards_for(user).filter(pk__in=best_ids).order_by(*ranking(sort)):
+        for resource in cards_for(user).filter(one_of(best_ids)).order_by(*ranking(sort)):
             by_section.setdefault(resource.section_id, []).append(resource)
         blocks = [
             {
