@@ -180,3 +180,26 @@ def test_readers_went_on_to_is_one_query(readers, django_assert_num_queries):
         went_on = list(readers_went_on_to(topic))
         assert all(resource.section.title for resource in went_on)
     assert len(went_on) == 4
+
+
+def test_a_signed_in_readers_topic_page_shows_where_readers_went_on_to_after_a_recount(
+    client, readers, settings, django_capture_on_commit_callbacks
+):
+    """Where "readers of this topic also went on to" is one fragment for every signed-in
+    reader, kept with the pages: a recount of the related resources empties it with them."""
+    from tests.factories import VerifiedUserFactory
+
+    settings.PAGE_CACHE_SECONDS = 60
+    topic = SectionFactory(title="Monitoring")
+    a = ResourceFactory(section=topic)
+    later = ResourceFactory(section=SectionFactory(), title="Where readers went next")
+    client.force_login(VerifiedUserFactory())
+    assert "also went on to" not in client.get(topic.get_absolute_url()).content.decode()
+    read(readers[:3], a, later)
+    assert "also went on to" not in client.get(topic.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute_related()
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert "Readers of this topic also went on to" in page and "Where readers went next" in page
+    client.force_login(VerifiedUserFactory())  # another reader gets the same fragment
+    assert "Where readers went next" in client.get(topic.get_absolute_url()).content.decode()
