@@ -118,16 +118,12 @@ def explorer_results(data) -> tuple[ResourceFilter, QuerySet[Resource]]:
     return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
 
 
-def count_matches(results: QuerySet, *, key: str, limit: int | None = None) -> int:
-    """How many rows `results` has (at most `limit`), counted once for each `key` (the filters
+def count_matches(results: QuerySet, *, key: str) -> int:
+    """How many rows `results` has (the API's pages), counted once for each `key` (the filters
     that chose them) until the catalogue changes. What matches a filter depends on neither the
-    reader nor the votes; a filter on scores would have to be part of `key`."""
-
-    def count() -> int:
-        rows = results.order_by().values("pk")
-        return (rows[:limit] if limit is not None else rows).count()
-
-    return kept_with_pages(f"count:{key}", count)
+    reader nor the votes; a filter on scores would have to be part of `key`. The explorer
+    counts the list of matches it keeps (matching_ids) instead."""
+    return kept_with_pages(f"count:{key}", lambda: results.order_by().values("pk").count())
 
 
 def approved_submissions(user) -> QuerySet[Resource]:
