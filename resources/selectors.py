@@ -2,6 +2,7 @@
 members' contributions. The roadmap app draws its pages from these."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -109,13 +110,15 @@ def cards_for(user) -> QuerySet[Resource]:
     return Resource.objects.approved().for_card_list().with_user_vote(user).with_user_progress(user)
 
 
-def explorer_results(data) -> tuple[ResourceFilter, QuerySet[Resource]]:
-    """The explorer's filter set for `data` and its results (none while it is invalid), to
-    count and to page through: the cards of a page are read by their ids (matching_ids), with
-    the reader's vote and progress. Unknown choices are left out and listed in the filter
-    set's `ignored`."""
+def explorer_results(data) -> tuple[ResourceFilter, Callable[[], QuerySet[Resource]]]:
+    """The explorer's filter set for `data` and a function giving its results (none while it
+    is invalid), to count and to page through: the cards of a page are read by their ids
+    (matching_ids), with the reader's vote and progress. The results' queryset (the search,
+    its rank, the tag match) costs a third of a signed-in page's filtering to build, so it is
+    built only when the kept list of matches is not there. Unknown choices are left out and
+    listed in the filter set's `ignored`."""
     filterset = ResourceFilter(data, queryset=Resource.objects.approved(), ignore_invalid=True)
-    return filterset, filterset.qs if filterset.is_valid() else Resource.objects.none()
+    return filterset, lambda: filterset.qs if filterset.is_valid() else Resource.objects.none()
 
 
 def count_matches(results: QuerySet, *, key: str) -> int:
@@ -305,11 +308,13 @@ def in_order_of(ids: list[int], rows, *, key=lambda row: row.pk) -> list:
     return sorted(rows, key=lambda row: position[key(row)])
 
 
-def matching_ids(results: QuerySet, *, key: str, limit: int) -> list[int]:
-    """The ids of `results` in their order, at most `limit`, read once for each `key` (the
+def matching_ids(results: Callable[[], QuerySet], *, key: str, limit: int) -> list[int]:
+    """The ids of `results()` in their order, at most `limit`, read once for each `key` (the
     filters that chose them) and kept with the pages until the catalogue changes: which
     resources match, and in what order their pages list them, is the same for every reader.
     An explorer's pages are slices of one such list, so none repeats or skips what another
     showed; votes reorder it only when it expires (PAGE_CACHE_SECONDS), while the cards show
     their scores and the reader's vote at once (reader_state_of)."""
-    return kept_with_pages(f"ids:{key}", lambda: list(results.values_list("pk", flat=True)[:limit]))
+    return kept_with_pages(
+        f"ids:{key}", lambda: list(results().values_list("pk", flat=True)[:limit])
+    )
