@@ -423,36 +423,22 @@ VOTE_READ = (
     f" WHERE user_id = %s AND resource_id = {RESOURCES}.id) AS old_vote"
     f" FROM {RESOURCES} WHERE id = %s"
 )
-# The tallies' compare-and-set and the vote row's change, written out for the same reason:
+# The vote row's change and the tallies' compare-and-set, written out for the same reason:
 # the ORM's filter().update() with F() and create() cost four times the Python time of a
 # cursor's execute(). Nothing listens to Vote's signals, which these do not send.
+VOTE_INSERT = (
+    f"INSERT INTO {VOTES}"  # noqa: S608
+    " (user_id, resource_id, value, created_at, updated_at) VALUES (%s, %s, %s, %s, %s)"
+)
+VOTE_SWITCH = (
+    f"UPDATE {VOTES} SET value = %s, updated_at = %s"  # noqa: S608
+    " WHERE user_id = %s AND resource_id = %s AND value = %s"
+)
+VOTE_DELETE = f"DELETE FROM {VOTES} WHERE user_id = %s AND resource_id = %s AND value = %s"  # noqa: S608
 TALLIES_MOVE = (
     f"UPDATE {RESOURCES}"  # noqa: S608
     " SET upvotes = upvotes + %s, downvotes = downvotes + %s, wilson_score = %s, hot_score = %s"
     " WHERE id = %s AND upvotes = %s AND downvotes = %s"
-)
-# The vote row's change, each naming the vote it read, for the resource whose tallies moved:
-# {moved} is the tallies' move on PostgreSQL (below), elsewhere the resource by its id, the
-# last parameter, in the same transaction.
-VOTE_INSERT = (
-    f"INSERT INTO {VOTES}"  # noqa: S608
-    " (user_id, resource_id, value, created_at, updated_at) SELECT %s, id, %s, %s, %s"
-    " FROM {moved} ON CONFLICT DO NOTHING"
-)
-VOTE_SWITCH = (
-    f"UPDATE {VOTES} SET value = %s, updated_at = %s"  # noqa: S608
-    " WHERE user_id = %s AND value = %s AND resource_id IN (SELECT id FROM {moved})"
-)
-VOTE_DELETE = (
-    f"DELETE FROM {VOTES}"  # noqa: S608
-    " WHERE user_id = %s AND value = %s AND resource_id IN (SELECT id FROM {moved})"
-)
-MOVED_BY_ID = f"{RESOURCES} WHERE id = %s"
-# On PostgreSQL the two writes are one statement, which needs no transaction around it: the
-# vote row changes only if the tallies moved (a data-modifying WITH); the answer says which.
-VOTE_IN_ONE = (
-    f"WITH moved AS ({TALLIES_MOVE} RETURNING id), written AS ({{write}} RETURNING 1)"  # noqa: S608
-    " SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM written)"
 )
 # Each failed attempt means another vote on the same resource went through, so a few suffice.
 VOTE_ATTEMPTS = 50
@@ -462,24 +448,26 @@ def cast_vote(*, user, resource: Resource | int, value: int) -> VoteResult:
     """Vote up (+1) or down (-1); the same vote again takes it back, the other switches.
 
     `resource` is a Resource or its id; Resource.DoesNotExist when there is none. No lock and
-    no recount: one read of the resource and the reader's vote, then the tallies move by a
-    compare-and-set on what was read, and the vote row changes only if they did. Every vote
-    moves the tallies, so a vote on the same resource that landed since the read (the same
-    reader's double click included) makes the attempt change nothing, and it is tried again
-    from a new read. On PostgreSQL the two writes are one statement, elsewhere one transaction.
+    no recount: the vote row and the tallies each change by one compare-and-set statement,
+    tried again when a concurrent vote changed what this one read.
     """
     if value not in (Vote.UP, Vote.DOWN):
         raise NotAllowed("A vote is either up or down.")
-    pk = int(resource.pk if isinstance(resource, Resource) else resource)
+    pk = resource.pk if isinstance(resource, Resource) else resource
     for _attempt in range(VOTE_ATTEMPTS):
-        result = _try_vote(user=user, pk=pk, value=value)
+        try:
+            with transaction.atomic():
+                result = _try_vote(user=user, pk=pk, value=value)
+        except IntegrityError:  # the same user's first vote on it landed a moment earlier
+            continue
         if result is not None:
             return result
     raise NotAllowed("This resource is taking many votes at once; please try again.")
 
 
 def _try_vote(*, user, pk: int, value: int) -> VoteResult | None:
-    """One attempt at a vote: None when a concurrent vote on the resource came first."""
+    """One attempt at a vote: None when a concurrent vote by the same user came first."""
+    pk = int(pk)
     found = list(Resource.objects.raw(VOTE_READ, [user.pk, pk]))
     if not found:
         raise Resource.DoesNotExist("No such resource.")
@@ -490,52 +478,39 @@ def _try_vote(*, user, pk: int, value: int) -> VoteResult | None:
         raise NotAllowed("You cannot vote on your own suggestion.")
     old = current.old_vote or 0
     new = 0 if old == value else value
-    upvotes = current.upvotes + (new == Vote.UP) - (old == Vote.UP)
-    downvotes = current.downvotes + (new == Vote.DOWN) - (old == Vote.DOWN)
-    scores = (
-        wilson_lower_bound(upvotes, downvotes),
-        hot_score(upvotes, downvotes, current.approved_at),
-    )
-    move = [
-        upvotes - current.upvotes,
-        downvotes - current.downvotes,
-        *scores,
-        pk,
-        current.upvotes,
-        current.downvotes,
-    ]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # The write names the value it read, so that it does nothing if that changed meanwhile.
     if not old:
-        write, params = VOTE_INSERT, [user.pk, new, now, now]
+        _execute(VOTE_INSERT, [user.pk, pk, new, now, now])  # IntegrityError if raced
     elif not new:
-        write, params = VOTE_DELETE, [user.pk, old]
-    else:
-        write, params = VOTE_SWITCH, [new, now, user.pk, old]
-    moved, written = _move_and_write(move, write, params, pk)
-    if not moved:
-        return None  # a vote on it landed since the read: read again
-    if not written:
-        # The tallies moved but the vote row was not the one read: only a change of vote rows
-        # that bypassed the tallies could do that (none does). Count them again from the rows,
-        # then vote afresh.
-        recount_votes(current)
+        if not _execute(VOTE_DELETE, [user.pk, pk, old]):
+            return None
+    elif not _execute(VOTE_SWITCH, [new, now, user.pk, pk, old]):
         return None
-    current.upvotes, current.downvotes = upvotes, downvotes
-    current.wilson_score, current.hot_score = scores
+    up = (new == Vote.UP) - (old == Vote.UP)
+    down = (new == Vote.DOWN) - (old == Vote.DOWN)
+    while not _move_tallies(current, up=up, down=down):
+        current.refresh_from_db(fields=["upvotes", "downvotes"])
     return VoteResult(resource=current, my_vote=new)
 
 
-def _move_and_write(move: list, write: str, params: list, pk: int) -> tuple[int, int]:
-    """Move the tallies (TALLIES_MOVE with `move`) and make the vote row's change (`write`
-    with `params`) only if they moved: how many rows each changed. On PostgreSQL one statement,
-    which needs no transaction around it; elsewhere two in one transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(VOTE_IN_ONE.format(write=write.format(moved="moved")), move + params)
-            return cursor.fetchone()
-    with transaction.atomic():
-        moved = _execute(TALLIES_MOVE, move)
-        return moved, moved and _execute(write.format(moved=MOVED_BY_ID), [*params, pk])
+def _move_tallies(resource: Resource, *, up: int, down: int) -> bool:
+    """Add `up` and `down` to the tallies and set the scores they give, in one UPDATE that
+    applies only while the tallies are still those `resource` holds; False when they are not."""
+    upvotes, downvotes = resource.upvotes + up, resource.downvotes + down
+    scores = {
+        "wilson_score": wilson_lower_bound(upvotes, downvotes),
+        "hot_score": hot_score(upvotes, downvotes, resource.approved_at),
+    }
+    moved = _execute(
+        TALLIES_MOVE,
+        [up, down, scores["wilson_score"], scores["hot_score"]]
+        + [resource.pk, resource.upvotes, resource.downvotes],
+    )
+    if moved:
+        resource.upvotes, resource.downvotes = upvotes, downvotes
+        resource.wilson_score, resource.hot_score = scores["wilson_score"], scores["hot_score"]
+    return bool(moved)
 
 
 def _execute(sql: str, params: list) -> int:

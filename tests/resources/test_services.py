@@ -245,29 +245,6 @@ def test_the_other_vote_switches_it():
     assert Vote.objects.get().value == -1
 
 
-def test_a_vote_row_changed_behind_the_tallies_back_is_counted_again_before_the_vote(
-    monkeypatch,
-):
-    """The tallies move only where the vote row is the one read; should a row change without
-    them (no path does that), they are recounted from the rows and the vote is cast afresh."""
-    resource, voter = ResourceFactory(), UserFactory()
-    services.cast_vote(user=voter, resource=resource, value=Vote.UP)
-    real = services._move_and_write
-
-    def row_deleted_meanwhile(*args):
-        Vote.objects.filter(user=voter, resource=resource).delete()  # not through a vote
-        monkeypatch.setattr(services, "_move_and_write", real)
-        return real(*args)
-
-    monkeypatch.setattr(services, "_move_and_write", row_deleted_meanwhile)
-    result = services.cast_vote(user=voter, resource=resource, value=Vote.DOWN)
-    resource.refresh_from_db()
-    assert result.my_vote == Vote.DOWN
-    assert (resource.upvotes, resource.downvotes) == (0, 1)
-    assert list(Vote.objects.values_list("value", flat=True)) == [Vote.DOWN]
-    assert resource.wilson_score == wilson_lower_bound(0, 1)
-
-
 def test_nobody_votes_on_their_own_suggestion():
     author = UserFactory()
     resource = ResourceFactory(submitted_by=author)
