@@ -146,6 +146,10 @@ def section_model():
     return Resource._meta.get_field("section").related_model
 
 
+# The columns a vote moves (resources.services.cast_vote, recount_votes): a save of anything
+# else leaves them out, so that tallies read earlier never overwrite a vote cast since.
+VOTE_MOVED_FIELDS = ("upvotes", "downvotes", "wilson_score", "hot_score")
+
 # Two failed checks in a row, not one, so that a site's brief outage does not count.
 LINK_FAILURES_BEFORE_BROKEN = 2
 
@@ -179,8 +183,9 @@ class Resource(models.Model):
     is_affiliated = models.BooleanField(
         "submitter is the author or affiliated with it", default=False
     )
-    # Vote tallies are a cache of the Vote rows, rewritten under a row lock on every vote,
-    # so that sections can be ordered by an index instead of aggregating votes per request.
+    # Vote tallies are a cache of the Vote rows, moved by a compare-and-set on every vote
+    # (VOTE_MOVED_FIELDS), so that sections can be ordered by an index instead of
+    # aggregating votes per request.
     upvotes = models.PositiveIntegerField(default=0, editable=False)
     downvotes = models.PositiveIntegerField(default=0, editable=False)
     wilson_score = models.FloatField(default=0.0, editable=False)

@@ -413,6 +413,23 @@ def recount_votes(resource: Resource) -> None:
         setattr(resource, name, value)
 
 
+def note_votes_of_leaving_member(sender, instance, **kwargs) -> None:
+    """Before a member's account is deleted (pre_delete): which resources their votes, which
+    go with it, are counted in."""
+    instance._voted_resource_ids = list(
+        Vote.objects.filter(user_id=instance.pk).values_list("resource_id", flat=True)
+    )
+
+
+def recount_votes_of_leaving_member(sender, instance, **kwargs) -> None:
+    """Once the account and its votes are deleted (post_delete, in the same transaction):
+    those resources' tallies and scores counted again from the votes left, each under its
+    row lock, so that a vote cast meanwhile is neither lost nor counted twice."""
+    ids = getattr(instance, "_voted_resource_ids", [])
+    for resource in Resource.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        recount_votes(resource)
+
+
 # What a vote reads of the resource (the rules, the scores, the vote widget) and the reader's
 # vote on it, in one statement. Written out because the ORM's equivalent (only(), a Subquery
 # annotation, get()) costs three times the Python time, a sixth of a whole vote.

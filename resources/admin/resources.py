@@ -25,7 +25,14 @@ from resources.admin.decisions import (
     decision_page,
 )
 from resources.admin.forms import MergeForm, ResourceAdminForm
-from resources.models import Flag, FlagStatus, Resource, ResourceLink, Status
+from resources.models import (
+    VOTE_MOVED_FIELDS,
+    Flag,
+    FlagStatus,
+    Resource,
+    ResourceLink,
+    Status,
+)
 from resources.moderation import (
     approve_resource,
     find_possible_duplicates,
@@ -253,7 +260,15 @@ class ResourceAdmin(RefuseNulInChangelistFilters, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # Every field but those that votes move: a vote cast while the form was being
+            # saved stays counted (the tallies read with the form would overwrite it).
+            obj.save(
+                update_fields=[
+                    field.name
+                    for field in obj._meta.concrete_fields
+                    if not field.primary_key and field.name not in VOTE_MOVED_FIELDS
+                ]
+            )
             return
         # Added here, a resource is born like any other, and waits in the pending queue.
         created = create_resource(data=form.cleaned_data, status=Status.PENDING)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from resources import services
 from resources.admin import ResourceAdminForm
 from resources.models import (
     Flag,
@@ -23,6 +24,7 @@ from resources.models import (
 )
 from resources.moderation import REJECTION_REASONS
 from resources.normalize import normalize_url
+from resources.scoring import hot_score, wilson_lower_bound
 from tests.factories import ResourceFactory, SectionFactory, UserFactory, VoteFactory
 from tests.resources.moderation_factories import (
     FlagFactory,
@@ -269,6 +271,44 @@ def test_editing_the_url_recomputes_its_normalized_form(admin_client):
     resource.refresh_from_db()
     assert resource.url == "http://www.Example.org/new/?utm_source=x"
     assert resource.normalized_url == "https://example.org/new"
+
+
+def test_a_vote_cast_while_the_change_form_is_saved_stays_counted(admin_client, monkeypatch):
+    """The change form's object is read before the form is checked; a vote landing between
+    that read and the save must not be overwritten by the tallies read with it."""
+    resource = ResourceFactory(title="Old title")
+    voter = UserFactory()
+    clean = ResourceAdminForm.clean
+
+    def vote_meanwhile(form):
+        services.cast_vote(user=voter, resource=resource, value=Vote.UP)
+        return clean(form)
+
+    monkeypatch.setattr(ResourceAdminForm, "clean", vote_meanwhile)
+    response = admin_client.post(change_url(resource), form_data(resource, title="New title"))
+
+    assert response.status_code == 302
+    resource.refresh_from_db()
+    assert resource.title == "New title"
+    assert (resource.upvotes, resource.downvotes) == (1, 0)
+    assert resource.wilson_score == wilson_lower_bound(1, 0)
+
+
+def test_deleting_a_member_takes_their_votes_out_of_the_tallies(admin_client):
+    first, second = ResourceFactory(), ResourceFactory()
+    leaving, staying = UserFactory(), UserFactory()
+    for resource in (first, second):
+        services.cast_vote(user=leaving, resource=resource, value=Vote.UP)
+    services.cast_vote(user=staying, resource=first, value=Vote.DOWN)
+
+    leaving.delete()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.upvotes, first.downvotes, first.wilson_score) == (0, 1, 0.0)
+    assert (second.upvotes, second.downvotes, second.wilson_score) == (0, 0, 0.0)
+    assert second.hot_score == hot_score(0, 0, second.approved_at)
+    assert list(Vote.objects.values_list("user", flat=True)) == [staying.pk]
 
 
 def test_a_url_that_does_not_normalize_is_a_form_error(admin_client):
