@@ -455,7 +455,7 @@ VOTE_DELETE = f"DELETE FROM {VOTES} WHERE user_id = %s AND resource_id = %s AND 
 TALLIES_MOVE = (
     f"UPDATE {RESOURCES}"  # noqa: S608
     " SET upvotes = upvotes + %s, downvotes = downvotes + %s, wilson_score = %s, hot_score = %s"
-    " WHERE id = %s AND upvotes = %s AND downvotes = %s"
+    " WHERE id = %s AND upvotes = %s AND downvotes = %s AND status = %s"
 )
 # Each failed attempt means another vote on the same resource went through, so a few suffice.
 VOTE_ATTEMPTS = 50
@@ -507,13 +507,16 @@ def _try_vote(*, user, pk: int, value: int) -> VoteResult | None:
     up = (new == Vote.UP) - (old == Vote.UP)
     down = (new == Vote.DOWN) - (old == Vote.DOWN)
     while not _move_tallies(current, up=up, down=down):
-        current.refresh_from_db(fields=["upvotes", "downvotes"])
+        current.refresh_from_db(fields=["upvotes", "downvotes", "status"])
+        if current.status != Status.APPROVED:  # archived or merged since the read
+            raise NotAllowed("Only resources on the roadmap can be voted on.")
     return VoteResult(resource=current, my_vote=new)
 
 
 def _move_tallies(resource: Resource, *, up: int, down: int) -> bool:
     """Add `up` and `down` to the tallies and set the scores they give, in one UPDATE that
-    applies only while the tallies are still those `resource` holds; False when they are not."""
+    applies only while the tallies are still those `resource` holds and it is on the roadmap;
+    False when not (a vote on it landed meanwhile, or a moderator archived or merged it)."""
     upvotes, downvotes = resource.upvotes + up, resource.downvotes + down
     scores = {
         "wilson_score": wilson_lower_bound(upvotes, downvotes),
@@ -522,7 +525,7 @@ def _move_tallies(resource: Resource, *, up: int, down: int) -> bool:
     moved = _execute(
         TALLIES_MOVE,
         [up, down, scores["wilson_score"], scores["hot_score"]]
-        + [resource.pk, resource.upvotes, resource.downvotes],
+        + [resource.pk, resource.upvotes, resource.downvotes, Status.APPROVED],
     )
     if moved:
         resource.upvotes, resource.downvotes = upvotes, downvotes

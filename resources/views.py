@@ -249,7 +249,7 @@ def vote(request, pk):
     if not form.is_valid():
         return HttpResponseBadRequest("A vote is either up or down.")
     try:
-        # The service reads and locks the resource itself: one read, not two.
+        # The service reads the resource itself (no lock): one read, not two.
         result = services.cast_vote(
             user=request.user, resource=pk, value=form.cleaned_data["value"]
         )

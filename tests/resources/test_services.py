@@ -245,6 +245,25 @@ def test_the_other_vote_switches_it():
     assert Vote.objects.get().value == -1
 
 
+def test_a_vote_on_a_resource_archived_since_it_was_read_is_refused_and_leaves_nothing(
+    monkeypatch,
+):
+    resource, voter = ResourceFactory(), UserFactory()
+    services.cast_vote(user=UserFactory(), resource=resource, value=Vote.UP)
+    move = services._move_tallies
+
+    def archived_meanwhile(current, **moves):
+        Resource.objects.filter(pk=current.pk).update(status=Status.ARCHIVED)
+        return move(current, **moves)
+
+    monkeypatch.setattr(services, "_move_tallies", archived_meanwhile)
+    with pytest.raises(services.NotAllowed, match="on the roadmap"):
+        services.cast_vote(user=voter, resource=resource, value=Vote.UP)
+    resource.refresh_from_db()
+    assert (resource.upvotes, resource.downvotes) == (1, 0)
+    assert not Vote.objects.filter(user=voter).exists()
+
+
 def test_nobody_votes_on_their_own_suggestion():
     author = UserFactory()
     resource = ResourceFactory(submitted_by=author)
