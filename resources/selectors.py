@@ -12,7 +12,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
-    FilteredRelation,
     Min,
     OuterRef,
     Q,
@@ -28,7 +27,16 @@ from accounts.permissions import has_verified_email
 from core.cache import cached, clear_pages, forget, kept_with_pages
 from resources.edits import HistoryChange, history_changes, section_titles_for
 from resources.filters import ResourceFilter
-from resources.models import EditProposal, Flag, FlagStatus, RelatedBasis, Resource, Status
+from resources.models import (
+    EditProposal,
+    Flag,
+    FlagStatus,
+    Progress,
+    RelatedBasis,
+    Resource,
+    Status,
+    Vote,
+)
 from resources.sections import SECTION_TREE_KEY
 
 POPULAR_TAGS_KEY = "popular-tags"
@@ -258,35 +266,43 @@ def open_report(user, resource: Resource):
     )
 
 
-def reader_state_of(ids: list[int], user, ordering: list | None = None) -> str:
-    """What the cards of `ids` show that may change while the catalogue does not: their
-    order (`ordering`; None: the order of `ids`) and scores (votes do not empty the cache),
-    and the reader's votes, progress and own suggestions among them, in one narrow query
-    that joins the reader's vote and progress to the ids (a topic page's or an explorer
-    page's, kept with the pages). Signed-in readers' cached card lists are keyed by it, so a
-    cached list costs no card read (anonymous readers get whole pages from the page cache);
-    the card list's annotated queryset costs three times its Python to build and compile."""
+def reader_state_of(ids: list[int], user) -> str:
+    """What the cards of `ids` show that may change while the catalogue does not, in the
+    order of `ids`: their tallies (votes do not empty the cache; with a page's fixed columns
+    they decide its order too), and the reader's votes, progress and own suggestions among
+    them. Signed-in readers' cached card lists (a topic page's, an explorer page's) are keyed
+    by it, so a cached list costs no card read (anonymous readers get whole pages from the
+    page cache). One written-out statement: the same query built with two FilteredRelation
+    joins cost three times as much Python to build, compile and read (4.2 ms against 1.3 ms
+    for a topic page's 93 cards) as it ran."""
     if not user.is_authenticated or not ids:
         return ""
-    rows = (
-        Resource.objects.approved()
-        .filter(one_of(ids))
-        .annotate(
-            mine=FilteredRelation("votes", condition=Q(votes__user=user)),
-            my_state=FilteredRelation("progress", condition=Q(progress__user=user)),
-        )
-        .order_by(*(ordering if ordering is not None else []))
-        .values_list(
-            "pk", "upvotes", "downvotes", "mine__value", "my_state__state", "submitted_by_id"
-        )
-    )
-    if ordering is None:
-        rows = in_order_of(ids, rows, key=lambda row: row[0])
-    # One "id:score:vote:progress:own" entry a card.
+    if connection.vendor == "postgresql":
+        among, params = "= ANY(%s)", [list(ids)]  # one parameter, one prepared statement
+    else:
+        among, params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(READER_STATE.format(among=among), [user.pk, user.pk, *params])
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    # One "id:up:down:vote:progress:own" entry a card.
     return ",".join(
-        f"{pk}:{up - down}:{vote or 0}:{progress or ''}:{int(owner == user.pk)}"
-        for pk, up, down, vote, progress, owner in rows
+        f"{pk}:{up}:{down}:{vote or 0}:{progress or ''}:{int(owner == user.pk)}"
+        for pk in ids
+        if pk in rows
+        for up, down, vote, progress, owner in [rows[pk]]
     )
+
+
+RESOURCES, VOTES, PROGRESS = (
+    connection.ops.quote_name(model._meta.db_table) for model in (Resource, Vote, Progress)
+)
+READER_STATE = (
+    "SELECT r.id, r.upvotes, r.downvotes, v.value, p.state, r.submitted_by_id"  # noqa: S608
+    f" FROM {RESOURCES} r"
+    f" LEFT JOIN {VOTES} v ON v.resource_id = r.id AND v.user_id = %s"
+    f" LEFT JOIN {PROGRESS} p ON p.resource_id = r.id AND p.user_id = %s"
+    f" WHERE r.status = '{Status.APPROVED}' AND r.id {{among}}"
+)
 
 
 def one_of(ids: list[int]):

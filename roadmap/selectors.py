@@ -170,9 +170,7 @@ def section_page(slug: str, sort: str, user, *, show_all: bool = False) -> dict 
         "sort": sort,
         "sorts": SORTS,
         "show_progress": show_progress,
-        "reader_state": SimpleLazyObject(
-            lambda: f"{reader_state_of(best_ids, user, ranking(sort))};{done}"
-        ),
+        "reader_state": SimpleLazyObject(lambda: f"{reader_state_of(best_ids, user)};{done}"),
         "progress_key": done,
         # From the related-resource table that `compute_related` fills: the same for everyone,
         # so signed-in readers get it as a fragment kept with the pages; read when drawn.
