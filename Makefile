@@ -62,7 +62,8 @@ format: install-dev
 migrations-check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Two workers: the machines have two cores, and half of a test's time is the database's.
+# Three workers on the two cores: much of a test's time is the database's or a browser's, which
+# left a third of the CPU idle with two.
 # axe-core for the accessibility browser test (an npm package, so not in requirements-dev.txt).
 AXE := var/tools/node_modules/axe-core/axe.min.js
 $(AXE):
@@ -70,7 +71,7 @@ $(AXE):
 
 test: lint migrations-check $(AXE)
 	mkdir -p var/staticfiles  # whitenoise looks for it when the app starts
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var/staticfiles

@@ -73,6 +73,7 @@ def tiny_data_set(tmp_path_factory) -> tuple[Path, dict]:
     return target.sqlite_path, json.loads(out.read_text())
 
 
+@pytest.mark.database_independent
 def test_generator_builds_a_consistent_data_set_and_reuses_it(tiny_data_set):
     path, fixtures = tiny_data_set
 
@@ -104,6 +105,7 @@ def test_generator_builds_a_consistent_data_set_and_reuses_it(tiny_data_set):
     )
 
 
+@pytest.mark.database_independent
 def test_generated_resources_are_stored_as_a_new_approved_resource_would_be(tiny_data_set):
     path, _ = tiny_data_set
     with sqlite3.connect(path) as db:
@@ -123,6 +125,7 @@ def test_generated_resources_are_stored_as_a_new_approved_resource_would_be(tiny
     assert next_id == biggest
 
 
+@pytest.mark.database_independent
 def test_the_same_seed_gives_the_same_data_set(tiny_data_set, tmp_path):
     path, _ = tiny_data_set
     again = sqlite_target(tmp_path / "again.sqlite3", DEVELOPMENT_DATABASE)
@@ -262,6 +265,7 @@ def vote_config(paths: list[str]) -> dict:
     return {**endpoint.wrk_config(users, 2), "run": "m"}
 
 
+@pytest.mark.database_independent
 def test_wrk_gives_each_connection_its_own_user_and_walks_the_paths(
     wrk, recording_server, tmp_path
 ):
@@ -281,6 +285,7 @@ def test_wrk_gives_each_connection_its_own_user_and_walks_the_paths(
         assert set(bodies) == {f"csrfmiddlewaretoken={token}&value={v}" for v in ("up", "down")}
 
 
+@pytest.mark.database_independent
 def test_wrk_counts_answers_other_than_200_as_errors(wrk, recording_server, tmp_path):
     port, _ = recording_server
     args = SimpleNamespace(var_dir=tmp_path, client_timeout=5)
@@ -292,6 +297,7 @@ def test_wrk_counts_answers_other_than_200_as_errors(wrk, recording_server, tmp_
     assert result["bad"] == result["requests"]
 
 
+@pytest.mark.database_independent
 def test_a_paced_run_sends_at_the_rate_and_counts_latency_from_the_due_time(
     wrk, recording_server, tmp_path
 ):
@@ -313,6 +319,7 @@ def test_a_paced_run_sends_at_the_rate_and_counts_latency_from_the_due_time(
     assert behind["max_ms"] > 200
 
 
+@pytest.mark.database_independent
 def test_a_whole_run_on_a_tiny_data_set_writes_results_and_a_table(
     wrk, tiny_data_set, tmp_path, capsys, monkeypatch
 ):
@@ -422,6 +429,7 @@ def test_ten_times_the_data_lives_in_a_database_of_its_own(monkeypatch):
     assert run.targets_for(run.parse_args(["--scale", "10"]))[0].label == "sqlite-10x"
 
 
+@pytest.mark.database_independent
 def test_a_short_soak_on_two_servers_ends_without_errors_and_with_exact_tallies(
     wrk, tiny_data_set, tmp_path, capsys, monkeypatch
 ):

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 
 from resources.models import Resource, Status, Vote
 from roadmap.content import DEFAULT_CONTENT_FILE
@@ -58,59 +59,62 @@ KEY_ASPECTS = [
 ]
 
 
-def test_every_seed_section_is_loaded_in_order():
-    load_roadmap()
-    top_level = list(Section.objects.filter(parent__isnull=True).values_list("title", flat=True))
-    # The learning path adds sections of its own (Foundations, ...) between the seed's; every
-    # seed section is still there, each once, in the seed's order.
-    seed_positions = [top_level.index(title) for title in SEED_SECTIONS]
-    assert seed_positions == sorted(seed_positions)
-    assert all(top_level.count(title) == 1 for title in SEED_SECTIONS)
-    assert top_level[: SEED_SECTIONS.index("Why MLOps?") + 1] == SEED_SECTIONS[:2]
-    learning = Section.objects.get(title="MLOps Learning Resources")
-    children = list(learning.children.values_list("title", flat=True))
-    assert children[: len(SEED_SUBSECTIONS)] == SEED_SUBSECTIONS
+class TestTheRealRoadmapLoaded(TestCase):
+    """What one load of the real content file writes; loaded once for these readers of it
+    (Django's setUpTestData, rolled back after the class), as a load takes seconds."""
 
+    @classmethod
+    def setUpTestData(cls):
+        load_roadmap()
 
-def test_every_seed_resource_is_loaded_approved_in_its_section():
-    load_roadmap()
-    for slug, urls in SEED_RESOURCES.items():
-        loaded = set(
-            Resource.objects.approved().filter(section__slug=slug).values_list("url", flat=True)
+    def test_every_seed_section_is_loaded_in_order(self):
+        top_level = list(
+            Section.objects.filter(parent__isnull=True).values_list("title", flat=True)
         )
-        for url in urls:
-            assert url in loaded, (slug, url)
+        # The learning path adds sections of its own (Foundations, ...) between the seed's; every
+        # seed section is still there, each once, in the seed's order.
+        seed_positions = [top_level.index(title) for title in SEED_SECTIONS]
+        assert seed_positions == sorted(seed_positions)
+        assert all(top_level.count(title) == 1 for title in SEED_SECTIONS)
+        assert top_level[: SEED_SECTIONS.index("Why MLOps?") + 1] == SEED_SECTIONS[:2]
+        learning = Section.objects.get(title="MLOps Learning Resources")
+        children = list(learning.children.values_list("title", flat=True))
+        assert children[: len(SEED_SUBSECTIONS)] == SEED_SUBSECTIONS
 
+    def test_every_seed_resource_is_loaded_approved_in_its_section(self):
+        for slug, urls in SEED_RESOURCES.items():
+            loaded = set(
+                Resource.objects.approved().filter(section__slug=slug).values_list("url", flat=True)
+            )
+            for url in urls:
+                assert url in loaded, (slug, url)
 
-def test_seed_prose_is_kept():
-    load_roadmap()
-    what = Section.objects.get(title="What is MLOps?")
-    for aspect in KEY_ASPECTS:
-        assert aspect in what.body
-    assert "Faster time-to-market" in Section.objects.get(title="Why MLOps?").body
-    assert "DevOps" in Roadmap.objects.get().intro
+    def test_seed_prose_is_kept(self):
+        what = Section.objects.get(title="What is MLOps?")
+        for aspect in KEY_ASPECTS:
+            assert aspect in what.body
+        assert "Faster time-to-market" in Section.objects.get(title="Why MLOps?").body
+        assert "DevOps" in Roadmap.objects.get().intro
 
+    def test_the_sections_the_seed_never_reaches_are_written_out(self):
+        for title in ["Videos", "Papers", "MLOps Projects", "MLOps Tools and Platforms"]:
+            section = Section.objects.get(title=title)
+            count = Resource.objects.approved().filter(
+                section__in=[section, *section.children.all()]
+            )
+            assert count.count() >= 3, title
+        papers = Resource.objects.filter(section__slug="papers").values_list("title", flat=True)
+        assert any("Hidden Technical Debt" in title for title in papers)
+        assert any("ML Test Score" in title for title in papers)
+        tools = set(Resource.objects.filter(resource_type="tool").values_list("title", flat=True))
+        for name in ["MLflow", "Kubeflow", "DVC", "Feast", "BentoML", "KServe", "Evidently"]:
+            assert any(name.lower() in title.lower() for title in tools), name
+        assert "vote" in Section.objects.get(slug="contributing").body.lower()
 
-def test_the_sections_the_seed_never_reaches_are_written_out():
-    load_roadmap()
-    for title in ["Videos", "Papers", "MLOps Projects", "MLOps Tools and Platforms"]:
-        section = Section.objects.get(title=title)
-        count = Resource.objects.approved().filter(section__in=[section, *section.children.all()])
-        assert count.count() >= 3, title
-    papers = Resource.objects.filter(section__slug="papers").values_list("title", flat=True)
-    assert any("Hidden Technical Debt" in title for title in papers)
-    assert any("ML Test Score" in title for title in papers)
-    tools = set(Resource.objects.filter(resource_type="tool").values_list("title", flat=True))
-    for name in ["MLflow", "Kubeflow", "DVC", "Feast", "BentoML", "KServe", "Evidently"]:
-        assert any(name.lower() in title.lower() for title in tools), name
-    assert "vote" in Section.objects.get(slug="contributing").body.lower()
-
-
-def test_every_loaded_resource_has_a_secure_link_type_and_cost():
-    load_roadmap()
-    for resource in Resource.objects.all():
-        assert resource.url.startswith(("https://", "http://")), resource.url
-        assert resource.resource_type and resource.cost
+    def test_every_loaded_resource_has_a_secure_link_type_and_cost(self):
+        for resource in Resource.objects.all():
+            assert resource.url.startswith(("https://", "http://")), resource.url
+            assert resource.resource_type and resource.cost
 
 
 def test_loading_twice_creates_nothing_new():
