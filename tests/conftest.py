@@ -35,10 +35,23 @@ def find_chromium() -> str | None:
     return None
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"}
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests flush the database when they end, which also removes rows that data
-    migrations made (the Moderators group); running them last keeps that from other tests."""
+    migrations made (the Moderators group); running them last keeps that from other tests.
+    A test that touches no database (no django_db mark, no database fixture) runs the same
+    whatever DATABASE_URL says: it is marked database_independent, which CI runs once; but
+    not the settings' tests (tests/config), which start the site with the run's environment."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        reads_environment = "tests/config/" in item.nodeid
+        if not (uses_database or reads_environment or item.get_closest_marker("browser")):
+            item.add_marker(pytest.mark.database_independent)
 
 
 @pytest.fixture(autouse=True)
