@@ -1,4 +1,5 @@
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -60,12 +61,14 @@ KEY_ASPECTS = [
 
 
 class TestTheRealRoadmapLoaded(TestCase):
-    """What one load of the real content file writes; loaded once for these readers of it
-    (Django's setUpTestData, rolled back after the class), as a load takes seconds."""
+    """What one load of the real content file writes, and what loading it again changes:
+    loaded once for the class in each test worker that runs its tests (Django's
+    setUpTestData; each test's own changes are rolled back to it, and the load after the
+    class), as a load takes seconds."""
 
     @classmethod
     def setUpTestData(cls):
-        load_roadmap()
+        cls.first = load_roadmap()
 
     def test_every_seed_section_is_loaded_in_order(self):
         top_level = list(
@@ -116,54 +119,52 @@ class TestTheRealRoadmapLoaded(TestCase):
             assert resource.url.startswith(("https://", "http://")), resource.url
             assert resource.resource_type and resource.cost
 
+    # Loading again: each test's changes are rolled back to the class's one load.
 
-def test_loading_twice_creates_nothing_new():
-    first = load_roadmap()
-    counts = (Section.objects.count(), Resource.objects.count())
-    second = load_roadmap()
-    assert (Section.objects.count(), Resource.objects.count()) == counts
-    assert second.counts["sections created"] == 0
-    assert second.counts["resources created"] == 0
-    assert second.counts["resources updated"] == 0
-    assert second.counts["resources unchanged"] == first.counts["resources created"]
+    def test_loading_twice_creates_nothing_new(self):
+        counts = (Section.objects.count(), Resource.objects.count())
+        second = load_roadmap()
+        assert (Section.objects.count(), Resource.objects.count()) == counts
+        assert second.counts["sections created"] == 0
+        assert second.counts["resources created"] == 0
+        assert second.counts["resources updated"] == 0
+        assert second.counts["resources unchanged"] == self.first.counts["resources created"]
 
+    def test_an_edited_title_in_the_file_updates_the_row(self):
+        text = DEFAULT_CONTENT_FILE.read_text()
+        assert "## Why MLOps?" in text
+        with TemporaryDirectory() as folder:
+            edited = Path(folder) / "roadmap.md"
+            edited.write_text(
+                text.replace("## Why MLOps?", "## Why MLOps matters").replace(
+                    "[Practical MLOps]", "[Practical MLOps, 1st edition]"
+                )
+            )
+            report = load_roadmap(path=edited)
+        assert Section.objects.filter(title="Why MLOps matters").count() == 1
+        assert not Section.objects.filter(title="Why MLOps?").exists()
+        titled = Resource.objects.filter(title__startswith="Practical MLOps, 1st edition")
+        assert titled.count() == 1
+        assert report.counts["sections updated"] == 1
+        assert report.counts["resources updated"] == 1
 
-def test_an_edited_title_in_the_file_updates_the_row(tmp_path: Path):
-    load_roadmap()
-    text = DEFAULT_CONTENT_FILE.read_text()
-    assert "## Why MLOps?" in text
-    edited = tmp_path / "roadmap.md"
-    edited.write_text(
-        text.replace("## Why MLOps?", "## Why MLOps matters").replace(
-            "[Practical MLOps]", "[Practical MLOps, 1st edition]"
+    def test_votes_and_resources_added_on_the_site_survive_a_reload(self):
+        section = Section.objects.get(slug="courses")
+        suggested = ResourceFactory(
+            section=section, status=Status.PENDING, submitted_by=UserFactory()
         )
-    )
-    report = load_roadmap(path=edited)
-    assert Section.objects.filter(title="Why MLOps matters").count() == 1
-    assert not Section.objects.filter(title="Why MLOps?").exists()
-    assert Resource.objects.filter(title__startswith="Practical MLOps, 1st edition").count() == 1
-    assert report.counts["sections updated"] == 1
-    assert report.counts["resources updated"] == 1
+        seeded = Resource.objects.filter(section=section).exclude(pk=suggested.pk).first()
+        VoteFactory(resource=seeded)
+        load_roadmap()
+        assert Resource.objects.filter(pk=suggested.pk, status=Status.PENDING).exists()
+        assert Vote.objects.filter(resource=seeded).count() == 1
 
-
-def test_votes_and_resources_added_on_the_site_survive_a_reload():
-    load_roadmap()
-    section = Section.objects.get(slug="courses")
-    suggested = ResourceFactory(section=section, status=Status.PENDING, submitted_by=UserFactory())
-    seeded = Resource.objects.filter(section=section).exclude(pk=suggested.pk).first()
-    VoteFactory(resource=seeded)
-    load_roadmap()
-    assert Resource.objects.filter(pk=suggested.pk, status=Status.PENDING).exists()
-    assert Vote.objects.filter(resource=seeded).count() == 1
-
-
-def test_a_moderators_status_decision_is_not_undone_by_a_reload():
-    load_roadmap()
-    resource = Resource.objects.first()
-    Resource.objects.filter(pk=resource.pk).update(status=Status.REJECTED)
-    load_roadmap()
-    resource.refresh_from_db()
-    assert resource.status == Status.REJECTED
+    def test_a_moderators_status_decision_is_not_undone_by_a_reload(self):
+        resource = Resource.objects.first()
+        Resource.objects.filter(pk=resource.pk).update(status=Status.REJECTED)
+        load_roadmap()
+        resource.refresh_from_db()
+        assert resource.status == Status.REJECTED
 
 
 def test_bad_metadata_is_reported_with_its_line_and_nothing_is_written(tmp_path: Path):
